@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The accelerator: what runs guest code. The machine model (memory map,
+ * boot, ACPI, devices) talks to it only through this table, so another
+ * accelerator (e.g. RISC-V with DV-Ext delegation) slots in without touching
+ * device code. KVM is the one implemented today.
+ */
+#ifndef DUVISOR_ACCEL_H
+#define DUVISOR_ACCEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct accel;
+struct accel_vm;
+struct accel_vcpu;
+
+enum accel_exit_kind {
+	ACCEL_EXIT_IO,
+	ACCEL_EXIT_MMIO,
+	ACCEL_EXIT_INTERRUPTED,   /* kicked out of the guest by the VMM */
+	ACCEL_EXIT_HLT,
+	ACCEL_EXIT_SHUTDOWN,      /* triple fault or equivalent */
+	ACCEL_EXIT_SYSTEM_RESET,
+	ACCEL_EXIT_SYSTEM_OFF,
+	ACCEL_EXIT_SYSTEM_CRASH,
+	ACCEL_EXIT_ERROR,         /* the accelerator cannot go on */
+	ACCEL_EXIT_OTHER,
+	ACCEL_EXIT__COUNT
+};
+
+struct accel_exit {
+	enum accel_exit_kind kind;
+	uint32_t raw_reason;
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size;
+			bool write;
+			uint32_t count;  /* > 1 for string I/O */
+			uint8_t *data;   /* size * count bytes, in place */
+		} io;
+		struct {
+			uint64_t addr;
+			uint32_t len;
+			bool write;
+			uint8_t *data;   /* in place: fill it for reads */
+		} mmio;
+		struct {
+			uint32_t suberror;
+			uint64_t data0;
+		} error;
+	};
+};
+
+/* The x86 part of a vCPU's first state: flat 64-bit mode, paging on. */
+struct x86_boot_state {
+	uint64_t rip, rsp, rsi, rbx;
+	uint64_t cr3;
+	uint64_t gdt_base;
+	uint16_t gdt_limit;
+	uint64_t idt_base;
+	uint16_t idt_limit;
+	uint16_t code_sel, data_sel, tss_sel;
+};
+
+struct cpuid_entry;
+
+struct accel_x86_ops {
+	/* Fills up to *n entries of what the accelerator can expose. */
+	int (*supported_cpuid)(struct accel *acc, struct cpuid_entry *entries,
+			       uint32_t *n);
+	int (*vcpu_set_cpuid)(struct accel_vcpu *vcpu,
+			      const struct cpuid_entry *entries, uint32_t n);
+	int (*vcpu_set_boot_msrs)(struct accel_vcpu *vcpu);
+	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
+				   const struct x86_boot_state *st);
+	bool (*has_tsc_deadline)(struct accel *acc);
+};
+
+struct accel_ops {
+	const char *name;
+	/* fd >= 0: an already-open device handed in; else open the default. */
+	int (*open)(int fd, struct accel **out);
+	void (*close)(struct accel *acc);
+	uint32_t (*max_vcpus)(struct accel *acc);
+
+	/* A VM with its in-kernel interrupt controllers and timers. */
+	int (*vm_create)(struct accel *acc, struct accel_vm **out);
+	void (*vm_destroy)(struct accel_vm *vm);
+	int (*vm_add_memory)(struct accel_vm *vm, uint32_t slot, uint64_t gpa,
+			     uint64_t size, void *hva);
+	int (*vm_set_irq)(struct accel_vm *vm, uint32_t gsi, bool level);
+	/* Port/MMIO writes the accelerator absorbs by signalling efd. */
+	int (*vm_add_ioeventfd)(struct accel_vm *vm, uint64_t addr,
+				uint32_t len, bool pio, int efd);
+
+	int (*vcpu_create)(struct accel_vm *vm, uint32_t index,
+			   struct accel_vcpu **out);
+	void (*vcpu_destroy)(struct accel_vcpu *vcpu);
+	/* Runs until an exit the VMM must see; returns 0 or -errno. */
+	int (*vcpu_run)(struct accel_vcpu *vcpu, struct accel_exit *exit);
+	/* Makes the current or next vcpu_run return INTERRUPTED; the caller
+	 * also signals the vCPU thread. Safe from any thread. */
+	void (*vcpu_request_exit)(struct accel_vcpu *vcpu);
+
+	const struct accel_x86_ops *x86;
+};
+
+extern const struct accel_ops accel_kvm_ops;
+
+const char *accel_exit_kind_name(enum accel_exit_kind kind);
+
+#endif

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/guest_mem.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+
+int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
+{
+	void *hva;
+
+	if (mem->nregions >= GUEST_MEM_MAX_REGIONS || !size ||
+	    gpa + size < gpa)
+		return -EINVAL;
+	/*
+	 * NORESERVE: guest memory is committed as the guest touches it, which
+	 * is what keeps a mostly idle VM small.
+	 */
+	hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (hva == MAP_FAILED)
+		return -errno;
+	/* Guest memory has no place in a core dump of the VMM. */
+	(void)madvise(hva, size, MADV_DONTDUMP);
+	mem->regions[mem->nregions++] = (struct guest_mem_region){
+		.gpa = gpa, .size = size, .hva = hva,
+	};
+	return 0;
+}
+
+void guest_mem_free(struct guest_mem *mem)
+{
+	for (size_t i = 0; i < mem->nregions; i++)
+		munmap(mem->regions[i].hva, mem->regions[i].size);
+	memset(mem, 0, sizeof(*mem));
+}
+
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)
+{
+	for (size_t i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+
+		if (gpa < r->gpa || gpa - r->gpa >= r->size)
+			continue;
+		if (len > r->size - (gpa - r->gpa))
+			return NULL;
+		return r->hva + (gpa - r->gpa);
+	}
+	return NULL;
+}
+
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src,
+		    size_t len)
+{
+	void *dst = guest_mem_ptr(mem, gpa, len);
+
+	if (!dst)
+		return -EFAULT;
+	memcpy(dst, src, len);
+	return 0;
+}
+
+uint64_t guest_mem_total(const struct guest_mem *mem)
+{
+	uint64_t total = 0;
+
+	for (size_t i = 0; i < mem->nregions; i++)
+		total += mem->regions[i].size;
+	return total;
+}

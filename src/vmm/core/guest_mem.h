@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Guest RAM: a few contiguous regions of guest physical address space, each
+ * backed by one anonymous mapping. Every access the VMM makes on the guest's
+ * behalf goes through guest_mem_ptr(), which checks the whole range, since
+ * addresses and lengths often come from the (untrusted) guest.
+ */
+#ifndef DUVISOR_GUEST_MEM_H
+#define DUVISOR_GUEST_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GUEST_MEM_MAX_REGIONS 4
+
+struct guest_mem_region {
+	uint64_t gpa;
+	uint64_t size;
+	uint8_t *hva;
+};
+
+struct guest_mem {
+	size_t nregions;
+	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
+};
+
+/* Maps anonymous memory for [gpa, gpa + size). Returns 0 or -errno. */
+int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size);
+void guest_mem_free(struct guest_mem *mem);
+
+/* Host pointer for [gpa, gpa + len), or NULL unless it lies in one region. */
+void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len);
+
+/* Copies into guest memory; returns 0 or -EFAULT. */
+int guest_mem_write(const struct guest_mem *mem, uint64_t gpa, const void *src,
+		    size_t len);
+
+uint64_t guest_mem_total(const struct guest_mem *mem);
+
+#endif

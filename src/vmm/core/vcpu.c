@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The vCPU loop: every guest exit of every vCPU is handled here. */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "core/vmm.h"
+
+/* Kicks a vCPU thread out of the guest; the handler does nothing. */
+#define VCPU_KICK_SIGNAL SIGUSR1
+
+static void count_bus(uint64_t *by_range, int index)
+{
+	by_range[index >= 0 ? index : BUS_MAX_RANGES]++;
+}
+
+static void handle_io(struct vcpu *vcpu, const struct accel_exit *exit)
+{
+	const struct bus *pio = &vcpu->vm->pio;
+	uint8_t *data = exit->io.data;
+	int index = -1;
+
+	for (uint32_t i = 0; i < exit->io.count; i++, data += exit->io.size) {
+		if (exit->io.write)
+			index = bus_write(pio, exit->io.port, data, exit->io.size);
+		else
+			index = bus_read(pio, exit->io.port, data, exit->io.size);
+	}
+	count_bus(vcpu->stats.pio, index);
+}
+
+static void handle_mmio(struct vcpu *vcpu, const struct accel_exit *exit)
+{
+	const struct bus *mmio = &vcpu->vm->mmio;
+	int index;
+
+	if (exit->mmio.write)
+		index = bus_write(mmio, exit->mmio.addr, exit->mmio.data,
+				  exit->mmio.len);
+	else
+		index = bus_read(mmio, exit->mmio.addr, exit->mmio.data,
+				 exit->mmio.len);
+	count_bus(vcpu->stats.mmio, index);
+}
+
+/* Returns false when the vCPU must stop. */
+static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
+{
+	struct vm *vm = vcpu->vm;
+
+	switch (exit->kind) {
+	case ACCEL_EXIT_IO:
+		handle_io(vcpu, exit);
+		return true;
+	case ACCEL_EXIT_MMIO:
+		handle_mmio(vcpu, exit);
+		return true;
+	case ACCEL_EXIT_INTERRUPTED:
+	case ACCEL_EXIT_HLT:
+		return true;
+	case ACCEL_EXIT_SHUTDOWN:
+		vmm_info("vCPU %u: triple fault, machine shut down", vcpu->index);
+		vm_request_stop(vm, VM_STOP_TRIPLE_FAULT);
+		return false;
+	case ACCEL_EXIT_SYSTEM_RESET:
+		vm_request_stop(vm, VM_STOP_RESET);
+		return false;
+	case ACCEL_EXIT_SYSTEM_OFF:
+		vm_request_stop(vm, VM_STOP_POWEROFF);
+		return false;
+	case ACCEL_EXIT_SYSTEM_CRASH:
+		vm_request_stop(vm, VM_STOP_CRASH);
+		return false;
+	case ACCEL_EXIT_ERROR:
+		vmm_error("vCPU %u: the accelerator cannot run the guest "
+			  "(exit reason %u, suberror %u, data %#llx)",
+			  vcpu->index, exit->raw_reason, exit->error.suberror,
+			  (unsigned long long)exit->error.data0);
+		vm_request_stop(vm, VM_STOP_ERROR);
+		return false;
+	default:
+		vmm_error("vCPU %u: unexpected exit reason %u", vcpu->index,
+			  exit->raw_reason);
+		vm_request_stop(vm, VM_STOP_ERROR);
+		return false;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *vcpu = arg;
+	struct vm *vm = vcpu->vm;
+	const struct accel_ops *ops = vm->vmm->ops;
+	struct accel_exit exit;
+	sigset_t kick;
+
+	sigemptyset(&kick);
+	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+
+	while (vm_stop_reason(vm) == VM_STOP_NONE) {
+		int r = ops->vcpu_run(vcpu->acc, &exit);
+
+		if (r < 0) {
+			vmm_error("vCPU %u: run failed: %s", vcpu->index,
+				  strerror(-r));
+			vm_request_stop(vm, VM_STOP_ERROR);
+			break;
+		}
+		vcpu->stats.exits[exit.kind]++;
+		if (!handle_exit(vcpu, &exit))
+			break;
+	}
+	return NULL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+int vcpus_start(struct vm *vm)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+	int r;
+
+	/* No SA_RESTART: the point is to interrupt KVM_RUN. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	for (uint32_t i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+		if (r) {
+			vmm_error("cannot start vCPU %u: %s", i, strerror(r));
+			vm_request_stop(vm, VM_STOP_ERROR);
+			return -r;
+		}
+		vcpu->running = true;
+	}
+	return 0;
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	const struct accel_ops *ops = vm->vmm->ops;
+
+	for (uint32_t i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (!vcpu->running)
+			continue;
+		ops->vcpu_request_exit(vcpu->acc);
+		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+	}
+	for (uint32_t i = 0; i < vm->ncpus; i++) {
+		struct vcpu *vcpu = &vm->vcpus[i];
+
+		if (!vcpu->running)
+			continue;
+		pthread_join(vcpu->thread, NULL);
+		vcpu->running = false;
+	}
+}
