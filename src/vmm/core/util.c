@@ -16,6 +16,9 @@ void vmm_log_set_verbose(bool verbose)
 }
 
 static void vlog(const char *level, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+
+static void vlog(const char *level, const char *fmt, va_list ap)
 {
 	char line[1024];
 	int n;

@@ -228,6 +228,19 @@ void x86_build_boot_params(struct boot_params *bp,
 	bp->e820_entries = (uint8_t)n;
 }
 
+int x86_write_reset_vector(const struct guest_mem *mem)
+{
+	const uint8_t stub[] = {
+		0xb0, X86_PM_RESET_VALUE,                  /* mov al, value */
+		0xba, X86_PM_RESET & 0xff, X86_PM_RESET >> 8, /* mov dx, port */
+		0xee,                                      /* out dx, al */
+		0xf4,                                      /* hlt */
+		0xeb, 0xfd,                                /* jmp hlt */
+	};
+
+	return guest_mem_write(mem, X86_RESET_VECTOR, stub, sizeof(stub));
+}
+
 /* A segment descriptor from its access/flags word, base and limit. */
 static uint64_t gdt_entry(uint16_t flags, uint32_t base, uint32_t limit)
 {

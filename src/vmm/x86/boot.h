@@ -64,6 +64,9 @@ struct x86_boot_params_input {
 void x86_build_boot_params(struct boot_params *bp,
 			   const struct x86_boot_params_input *in);
 
+/* Writes the reset-vector stub (see X86_RESET_VECTOR). */
+int x86_write_reset_vector(const struct guest_mem *mem);
+
 /*
  * Writes the boot GDT, IDT and identity page tables into guest memory and
  * fills the register state vCPU 0 starts with.

@@ -24,7 +24,13 @@
 #define X86_LOW_RAM_END         0x9fc00ULL
 /* ACPI tables live in the (reserved) BIOS area; the RSDP comes first. */
 #define X86_ACPI_ADDR           0xe0000ULL
-#define X86_ACPI_SIZE           0x20000ULL
+#define X86_ACPI_SIZE           0x1f000ULL
+/*
+ * The real-mode reset vector (F000:FFF0). Linux on a hardware-reduced ACPI
+ * machine without EFI reboots by jumping there in real mode, so the VMM
+ * puts a stub there that writes the ACPI reset register.
+ */
+#define X86_RESET_VECTOR        0xffff0ULL
 #define X86_HIGH_MEM_START      0x100000ULL
 #define X86_KERNEL_LOAD_ADDR    0x100000ULL
 

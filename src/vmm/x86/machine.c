@@ -149,6 +149,9 @@ static int load_guest(struct vm *vm, uint64_t low_ram, uint64_t rsdp)
 		.initrd_size = vmm->initrd.size,
 		.rsdp_gpa = rsdp,
 	});
+	r = x86_write_reset_vector(&vm->mem);
+	if (r < 0)
+		return r;
 	return x86_setup_boot_cpu(&vm->mem, kernel.entry, &vm->arch->boot);
 }
 

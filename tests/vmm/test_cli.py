@@ -1,0 +1,83 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Bad input to duvisor-vmm: one clear error line and exit status 1."""
+import subprocess
+
+import pytest
+
+from conftest import vmm_binary
+
+
+def run(*args, timeout=60):
+    return subprocess.run([vmm_binary(), *args], capture_output=True, text=True,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+def assert_one_error(p, *words):
+    assert p.returncode == 1, p
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1, p.stderr
+    assert lines[0].startswith("duvisor-vmm: error: "), p.stderr
+    for w in words:
+        assert w in lines[0], p.stderr
+
+
+def test_help_documents_options_and_exit_statuses():
+    p = run("--help")
+    assert p.returncode == 0
+    for word in ["--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
+                 "--console", "stdio", "pty", "unix:PATH", "file:PATH",
+                 "--console-log", "--no-reboot", "--stats", "Exit status", "32", "33"]:
+        assert word in p.stdout
+
+
+def test_version():
+    p = run("--version")
+    assert p.returncode == 0 and p.stdout.startswith("duvisor-vmm ")
+
+
+@pytest.mark.parametrize("args,words", [
+    ((), ["no kernel"]),
+    (("--kernel", "/nonexistent/bzImage"), ["/nonexistent/bzImage", "No such file"]),
+    (("--kernel", "/dev/null"), ["not a regular file"]),
+    (("--kernel", "x", "--memory", "lots"), ["memory size", "lots"]),
+    (("--kernel", "x", "--memory", "1M"), ["out of range"]),
+    (("--kernel", "x", "--memory", "-5"), ["memory size"]),
+    (("--kernel", "x", "--cpus", "0"), ["vCPU count"]),
+    (("--kernel", "x", "--cpus", "two"), ["vCPU count"]),
+    (("--kernel", "x", "--console", "serial0"), ["console", "serial0"]),
+    (("--kernel", "x", "--bogus"), ["unknown option", "--bogus"]),
+    (("--kernel",), ["needs a value"]),
+    (("--kernel", "x", "stray"), ["unexpected argument", "stray"]),
+])
+def test_bad_arguments(args, words):
+    assert_one_error(run(*args), *words)
+
+
+def test_missing_initrd(guest):
+    assert_one_error(run("--kernel", str(guest / "vmlinuz"), "--initrd", "/nope.img"),
+                     "initrd", "/nope.img")
+
+
+def test_kernel_that_is_not_a_kernel(tmp_path):
+    junk = tmp_path / "junk"
+    junk.write_bytes(b"\x7fELF" + b"\0" * 60)
+    assert_one_error(run("--kernel", str(junk)), "kernel", "ELF")
+    junk.write_bytes(b"MZ" + bytes(range(256)) * 40)
+    assert_one_error(run("--kernel", str(junk)), "not a Linux kernel")
+
+
+def test_too_many_vcpus(guest):
+    assert_one_error(run("--kernel", str(guest / "vmlinuz"), "--cpus", "100000"), "vCPUs")
+
+
+def test_command_line_too_long(guest):
+    assert_one_error(run("--kernel", str(guest / "vmlinuz"), "--cmdline", "x" * 5000),
+                     "command line")
+
+
+def test_initrd_larger_than_memory(guest, tmp_path):
+    big = tmp_path / "big.img"
+    with open(big, "wb") as f:
+        f.truncate(64 << 20)
+    assert_one_error(run("--kernel", str(guest / "vmlinuz"), "--initrd", str(big),
+                         "--memory", "64M"), "initrd", "does not fit")
