@@ -286,6 +286,27 @@ static void test_boot_cpu_state(void)
 	guest_mem_free(&mem);
 }
 
+static void test_reset_vector(void)
+{
+	struct guest_mem mem = { 0 };
+	const uint8_t *p;
+
+	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(2)), ==, 0);
+	g_assert_cmpint(x86_write_reset_vector(&mem), ==, 0);
+	p = guest_mem_ptr(&mem, X86_RESET_VECTOR, 9);
+	/* mov al, 1; mov dx, 0x602; out dx, al: the ACPI reset register. */
+	g_assert_cmphex(p[0], ==, 0xb0);
+	g_assert_cmphex(p[1], ==, X86_PM_RESET_VALUE);
+	g_assert_cmphex(p[2], ==, 0xba);
+	g_assert_cmphex(p[3] | (p[4] << 8), ==, X86_PM_RESET);
+	g_assert_cmphex(p[5], ==, 0xee);
+	/* The stub stays inside the real-mode segment F000. */
+	g_assert_cmpuint(X86_RESET_VECTOR + 9, <=, 0x100000);
+	/* and clear of the ACPI tables. */
+	g_assert_cmpuint(X86_ACPI_ADDR + X86_ACPI_SIZE, <=, X86_RESET_VECTOR);
+	guest_mem_free(&mem);
+}
+
 static void test_guest_mem_bounds(void)
 {
 	struct guest_mem mem = { 0 };
@@ -315,5 +336,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/boot/elf/rejects-hostile", test_elf_rejects_hostile);
 	g_test_add_func("/boot/cpu-state", test_boot_cpu_state);
 	g_test_add_func("/boot/guest-mem-bounds", test_guest_mem_bounds);
+	g_test_add_func("/boot/reset-vector", test_reset_vector);
 	return g_test_run();
 }

@@ -9,9 +9,17 @@
 /* Kicks a vCPU thread out of the guest; the handler does nothing. */
 #define VCPU_KICK_SIGNAL SIGUSR1
 
-static void count_bus(uint64_t *by_range, int index)
+/* Under --verbose, the first accesses nobody claims are named: they are
+ * either a missing device or exits worth absorbing. */
+#define UNCLAIMED_REPORTS 32
+
+static void count_bus(uint64_t *by_range, int index, const char *bus,
+		      uint64_t addr, bool write)
 {
 	by_range[index >= 0 ? index : BUS_MAX_RANGES]++;
+	if (index < 0 && by_range[BUS_MAX_RANGES] <= UNCLAIMED_REPORTS)
+		vmm_debug("unclaimed %s %s at %#llx", bus,
+			  write ? "write" : "read", (unsigned long long)addr);
 }
 
 static void handle_io(struct vcpu *vcpu, const struct accel_exit *exit)
@@ -26,7 +34,7 @@ static void handle_io(struct vcpu *vcpu, const struct accel_exit *exit)
 		else
 			index = bus_read(pio, exit->io.port, data, exit->io.size);
 	}
-	count_bus(vcpu->stats.pio, index);
+	count_bus(vcpu->stats.pio, index, "port", exit->io.port, exit->io.write);
 }
 
 static void handle_mmio(struct vcpu *vcpu, const struct accel_exit *exit)
@@ -40,7 +48,8 @@ static void handle_mmio(struct vcpu *vcpu, const struct accel_exit *exit)
 	else
 		index = bus_read(mmio, exit->mmio.addr, exit->mmio.data,
 				 exit->mmio.len);
-	count_bus(vcpu->stats.mmio, index);
+	count_bus(vcpu->stats.mmio, index, "mmio", exit->mmio.addr,
+		  exit->mmio.write);
 }
 
 /* Returns false when the vCPU must stop. */

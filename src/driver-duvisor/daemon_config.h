@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * virtduvisord's settings: defaults (system or session daemon), then the
+ * configuration file, then the command line.
+ *
+ * The file has lines "key = value" ("#" starts a comment); values are
+ * "quoted strings" or integers:
+ *
+ *   unix_sock_dir = "/run/libvirt"     # both sockets' directory
+ *   unix_sock_rw_path = "/run/libvirt/virtduvisord-sock"
+ *   unix_sock_ro_path = "/run/libvirt/virtduvisord-sock-ro"  # "" = none
+ *   unix_sock_group = "libvirt"        # group of the sockets
+ *   unix_sock_rw_perms = "0600"
+ *   unix_sock_ro_perms = "0666"
+ *   state_dir = "/run/libvirt/duvisor"   # running domains (run_dir)
+ *   config_dir = "/etc/libvirt/duvisor"  # persistent domain definitions
+ *   log_dir = "/var/log/libvirt/duvisor" # one log per domain
+ *   vmm_path = "/usr/bin/duvisor-vmm"
+ *   vmm_user = "duvisor"               # name or number
+ *   vmm_group = "kvm"
+ *   log_level = "info"                 # error, warning, info, debug or 1-4
+ *   max_clients = 1024
+ *   max_client_requests = 16
+ *   hypervisor_version = "0.1.0"       # what GET_VERSION reports
+ */
+#ifndef DV_DAEMON_CONFIG_H
+#define DV_DAEMON_CONFIG_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DV_SOCK_NAME "virtduvisord-sock"
+#define DV_SOCK_RO_NAME "virtduvisord-sock-ro"
+
+struct daemon_config {
+	bool session;		/* duvisor:///session, else /system */
+	char *config_file;	/* the file read, or NULL */
+	char *rw_socket;
+	char *ro_socket;	/* NULL: no read-only socket */
+	char *sock_group;	/* NULL: keep the daemon's group */
+	unsigned int rw_perms;
+	unsigned int ro_perms;
+	char *state_dir;	/* run_dir: state of running domains */
+	char *config_dir;	/* NAME.xml per persistent domain, autostart/ */
+	char *log_dir;		/* NAME.log per domain: the VMM's output */
+	char *vmm_path;
+	uid_t vmm_uid;		/* (uid_t)-1 when not set */
+	gid_t vmm_gid;		/* (gid_t)-1 when not set */
+	int log_level;		/* enum dv_log_level */
+	unsigned int timeout;	/* seconds idle before exiting, 0: never */
+	unsigned int max_clients;
+	unsigned int max_client_requests;
+	uint64_t hypervisor_version;	/* major * 1000000 + minor * 1000 + micro */
+	bool show_version;
+};
+
+/* Defaults of a system (root) or session daemon. */
+void daemon_config_defaults(struct daemon_config *cfg, bool session);
+/* Applies the text of a configuration file; origin names it in errors. */
+bool daemon_config_parse(struct daemon_config *cfg, const char *text,
+			 const char *origin, GError **error);
+/* Everything: command line (argv is consumed), file, defaults. */
+bool daemon_config_load(struct daemon_config *cfg, int *argc, char ***argv,
+			GError **error);
+void daemon_config_clear(struct daemon_config *cfg);
+
+/* "1.2.3" -> 1002003; false when malformed. */
+bool daemon_config_parse_version(const char *s, uint64_t *out);
+
+#endif

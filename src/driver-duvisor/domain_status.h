@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Restart safety: what the daemon must know to take over running VMMs
+ * after it restarts, kept in run_dir (state_dir) as one key file per
+ * running domain, NAME.status: the VMM's pid and start time (which
+ * together identify the process), the domain id, console pty, state and
+ * reason, persistence, and the definition it runs with.
+ *
+ * Written atomically when a domain starts, pauses, resumes or restarts,
+ * removed when it stops.  When the daemon starts, dv_status_restore()
+ * re-adopts the VMMs that still run and drops the files of those that
+ * ended meanwhile.
+ */
+#ifndef DV_DOMAIN_STATUS_H
+#define DV_DOMAIN_STATUS_H
+
+#include <stdbool.h>
+
+#include "domain_obj.h"
+
+void dv_status_init(const char *run_dir);
+void dv_status_shutdown(void);
+
+void dv_status_save(struct dv_domain *dom);
+void dv_status_remove(struct dv_domain *dom);
+
+/* After the persistent definitions are loaded; returns how many running
+ * domains were taken over. */
+unsigned int dv_status_restore(void);
+
+#endif

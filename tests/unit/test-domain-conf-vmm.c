@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* From a domain definition to duvisor-vmm's command line. */
+#include <string.h>
+
+#include "test-domain-conf.h"
+
+static char *joined(GPtrArray *argv)
+{
+	g_assert_null(g_ptr_array_index(argv, argv->len - 1));
+	return g_strjoinv(" ", (char **)argv->pdata);
+}
+
+/* The argv of @xml as one string; @warnings gets the skipped parts. */
+static char *args_of(const char *xml, unsigned flags, GPtrArray *warnings)
+{
+	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) argv = duvisor_domain_def_vmm_args(
+		def, VMM_PATH, flags, warnings, &error);
+
+	g_assert_no_error(error);
+	return joined(argv);
+}
+
+static void expect_args_error(const char *xml, unsigned flags,
+			      const char *needle)
+{
+	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
+	g_autoptr(GError) error = NULL;
+	GPtrArray *argv = duvisor_domain_def_vmm_args(def, VMM_PATH, flags,
+						      NULL, &error);
+
+	g_assert_null(argv);
+	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_CONFIG_UNSUPPORTED);
+	if (!strstr(error->message, needle))
+		g_test_message("'%s' lacks '%s'", error->message, needle);
+	g_assert_nonnull(strstr(error->message, needle));
+}
+
+static void test_minimal(void)
+{
+	g_autofree char *xml = dc_fixture("domain-minimal.xml");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT, w);
+
+	g_assert_cmpstr(args, ==, VMM_PATH " --kernel "
+			"/var/lib/duvisor/images/vmlinuz --memory 256M "
+			"--cpus 1 --console null");
+	g_assert_cmpuint(w->len, ==, 0);
+}
+
+static void test_virt_install(void)
+{
+	g_autofree char *xml = dc_fixture("domain-virt-install.xml");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+
+	g_assert_cmpstr(args, ==, VMM_PATH " --kernel "
+			"/var/lib/libvirt/boot/vmlinuz --initrd "
+			"/var/lib/libvirt/boot/initrd.img --cmdline "
+			"console=ttyS0 root=/dev/vda --memory 1024M --cpus 2 "
+			"--console pty");
+	/* The disk and the NIC are skipped, and said so. */
+	g_assert_cmpuint(w->len, ==, 2);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "disk 'hda'"));
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 1), "model e1000"));
+	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT, "disk 'hda'");
+}
+
+static void test_nova(void)
+{
+	g_autofree char *xml = dc_fixture("domain-nova.xml");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+
+	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console pty "
+				"--console-log /var/lib/nova/instances/"));
+	/* 2 disks, NIC, RNG, balloon, VNC, video, USB tablet. */
+	g_assert_cmpuint(w->len, ==, 8);
+}
+
+static void test_full(void)
+{
+	g_autofree char *xml = dc_fixture("domain-full.xml");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+	gboolean hotplug = FALSE, ps2 = FALSE;
+
+	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console "
+				"file:/var/log/duvisor/full.log --no-reboot"));
+	for (guint i = 0; i < w->len; i++) {
+		const char *m = g_ptr_array_index(w, i);
+
+		hotplug |= strstr(m, "2 of 4 vCPUs") != NULL;
+		ps2 |= strstr(m, "PS/2") != NULL;
+	}
+	g_assert_true(hotplug);
+	g_assert_false(ps2);    /* PS/2 mouse and keyboard need nothing */
+}
+
+static void test_consoles(void)
+{
+	static const struct { const char *dev, *args; } t[] = {
+		{ "<serial type='pty'/>", "--console pty" },
+		{ "<console type='pty'/>", "--console pty" },
+		{ "<serial type='null'/>", "--console null" },
+		{ "<serial type='file'><source path='/l'/><log file='/cl'/>"
+		  "</serial>", "--console file:/l --console-log /cl" },
+		{ "<serial type='unix'><source mode='bind' path='/s'/></serial>",
+		  "--console unix:/s" },
+		{ "", "--console null" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *xml = dc_domain(NULL, t[i].dev);
+		g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT,
+						NULL);
+
+		g_assert_true(g_str_has_suffix(args, t[i].args));
+	}
+}
+
+static void test_refused(void)
+{
+	g_autofree char *nokernel = g_strdup(
+		"<domain type='kvm'><name>n</name><memory>65536</memory><os>"
+		"<type>hvm</type><boot dev='hd'/></os></domain>");
+	g_autofree char *small = g_strdup(
+		"<domain type='kvm'><name>n</name><memory unit='MiB'>16"
+		"</memory><os><type>hvm</type><kernel>/k</kernel></os>"
+		"</domain>");
+	g_autofree char *emulator = dc_domain(NULL,
+		"<emulator>/usr/bin/qemu-system-x86_64</emulator>");
+	g_autofree char *connect = dc_domain(NULL,
+		"<serial type='unix'><source mode='connect' path='/s'/>"
+		"</serial>");
+	g_autofree char *port1 = dc_domain(NULL,
+		"<serial type='pty'><target port='1'/></serial>");
+	g_autofree char *rng = dc_domain(NULL,
+		"<rng model='virtio'><backend model='random'/></rng>");
+	g_autoptr(GError) error = NULL;
+
+	expect_args_error(nokernel, 0, "no <os><kernel>");
+	expect_args_error(small, 0, "32 MiB");
+	expect_args_error(emulator, 0, "qemu-system-x86_64");
+	expect_args_error(connect, 0, "mode='bind'");
+	expect_args_error(port1, DUVISOR_VMM_ARGS_STRICT, "port 1");
+	expect_args_error(rng, DUVISOR_VMM_ARGS_STRICT, "RNG");
+	g_assert_null(duvisor_domain_def_vmm_args(NULL, VMM_PATH, 0, NULL,
+						  &error));
+	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_INVALID_ARG);
+}
+
+void dc_register_vmm(void)
+{
+	g_test_add_func("/domain-conf/vmm-args/minimal", test_minimal);
+	g_test_add_func("/domain-conf/vmm-args/virt-install",
+			test_virt_install);
+	g_test_add_func("/domain-conf/vmm-args/nova", test_nova);
+	g_test_add_func("/domain-conf/vmm-args/full", test_full);
+	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
+	g_test_add_func("/domain-conf/vmm-args/refused", test_refused);
+}
