@@ -320,6 +320,9 @@ static void test_guest_mem_bounds(void)
 	g_assert_null(guest_mem_ptr(&mem, X86_4GIB + 1, ~0ull));
 	g_assert_null(guest_mem_ptr(&mem, ~0ull, 2));
 	g_assert_cmpuint(guest_mem_total(&mem), ==, MIB(8));
+	/* 2 MiB aligned, so the accelerator can use huge pages. */
+	g_assert_cmpuint((uintptr_t)mem.regions[0].hva % MIB(2), ==, 0);
+	g_assert_cmpuint((uintptr_t)mem.regions[1].hva % MIB(2), ==, 0);
 	guest_mem_free(&mem);
 }
 

@@ -5,9 +5,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#define HUGE_PAGE_SIZE (2ull << 20)
+
 int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 {
-	void *hva;
+	uintptr_t start;
+	void *raw, *hva;
 
 	if (mem->nregions >= GUEST_MEM_MAX_REGIONS || !size ||
 	    gpa + size < gpa)
@@ -16,10 +19,24 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	 * NORESERVE: guest memory is committed as the guest touches it, which
 	 * is what keeps a mostly idle VM small.
 	 */
-	hva = mmap(NULL, size, PROT_READ | PROT_WRITE,
+	if (size > UINT64_MAX - HUGE_PAGE_SIZE)
+		return -EINVAL;
+	raw = mmap(NULL, size + HUGE_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (hva == MAP_FAILED)
+	if (raw == MAP_FAILED)
 		return -errno;
+	/*
+	 * Start on a 2 MiB boundary: only then can KVM map the guest with huge
+	 * pages, which saves tens of thousands of faults per boot.
+	 */
+	start = ((uintptr_t)raw + HUGE_PAGE_SIZE - 1) & ~(uintptr_t)(HUGE_PAGE_SIZE - 1);
+	if (start > (uintptr_t)raw)
+		munmap(raw, start - (uintptr_t)raw);
+	if ((uintptr_t)raw + size + HUGE_PAGE_SIZE > start + size)
+		munmap((void *)(start + size),
+		       (uintptr_t)raw + size + HUGE_PAGE_SIZE - (start + size));
+	hva = (void *)start;
+	(void)madvise(hva, size, MADV_HUGEPAGE);
 	/* Guest memory has no place in a core dump of the VMM. */
 	(void)madvise(hva, size, MADV_DONTDUMP);
 	mem->regions[mem->nregions++] = (struct guest_mem_region){

@@ -205,6 +205,7 @@ static void serial_write(void *opaque, uint64_t offset, const uint8_t *data,
 			 uint32_t len)
 {
 	struct serial *s = opaque;
+	bool resume_input = false;
 	uint8_t v = data[0];
 
 	(void)len;
@@ -233,8 +234,13 @@ static void serial_write(void *opaque, uint64_t offset, const uint8_t *data,
 		break;
 	case REG_IIR_FCR:
 		s->fcr = v & (FCR_ENABLE_FIFO | 0xc0);
-		if (v & FCR_CLEAR_RX)
+		if (v & FCR_CLEAR_RX) {
+			/* Input paused on a full FIFO must resume: Linux
+			 * clears the FIFO at boot, typed-ahead input would
+			 * otherwise wedge the console for good. */
+			resume_input = s->fifo_count != 0;
 			s->fifo_count = 0;
+		}
 		break;
 	case REG_LCR:
 		s->lcr = v;
@@ -250,6 +256,8 @@ static void serial_write(void *opaque, uint64_t offset, const uint8_t *data,
 	}
 	update_irq(s);
 	pthread_mutex_unlock(&s->lock);
+	if (resume_input)
+		console_input_ready(s->con);
 }
 
 const struct bus_ops serial_bus_ops = {
@@ -294,6 +302,8 @@ struct serial *serial_new(struct console *con, const struct irq_line *irq)
 	s->msr = modem_lines(s);
 	s->dll = 12;  /* 9600 baud until the guest says otherwise */
 	console_set_sink(con, &sink);
+	/* Input paused on the previous boot's full FIFO resumes on this one. */
+	console_input_ready(con);
 	return s;
 }
 
