@@ -40,6 +40,52 @@ void vm_set_irq(void *opaque, uint32_t gsi, bool level)
 		vmm_warn("cannot set IRQ %u: %s", gsi, strerror(-r));
 }
 
+static int read_image(const char *what, const char *path, int fd,
+		      struct file_buf *out)
+{
+	int r = file_buf_read_fd(fd, MAX_IMAGE_SIZE, out);
+
+	if (r < 0)
+		vmm_error("cannot read %s '%s': %s", what, path,
+			  r == -EINVAL ? "not a regular file" :
+			  r == -ENODATA ? "file is empty" : strerror(-r));
+	return r;
+}
+
+/* Opens and reads an image once up front, so a bad path fails at start. */
+static int open_image(const char *what, const char *path, int *fd,
+		      struct file_buf *out)
+{
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0) {
+		int r = -errno;
+
+		vmm_error("cannot open %s '%s': %s", what, path, strerror(errno));
+		return r;
+	}
+	return read_image(what, path, *fd, out);
+}
+
+/* The images for the boot being built (already there for the first). */
+static int load_images(struct vmm *vmm)
+{
+	int r = 0;
+
+	if (!vmm->kernel.data)
+		r = read_image("kernel", vmm->cfg->kernel_path, vmm->kernel_fd,
+			       &vmm->kernel);
+	if (!r && vmm->initrd_fd >= 0 && !vmm->initrd.data)
+		r = read_image("initrd", vmm->cfg->initrd_path, vmm->initrd_fd,
+			       &vmm->initrd);
+	return r;
+}
+
+static void drop_images(struct vmm *vmm)
+{
+	file_buf_free(&vmm->kernel);
+	file_buf_free(&vmm->initrd);
+}
+
 static void add_stats(struct vcpu_stats *sum, const struct vcpu_stats *s)
 {
 	for (size_t i = 0; i < ACCEL_EXIT__COUNT; i++)
@@ -85,7 +131,11 @@ static struct vm *vm_create(struct vmm *vmm)
 	r = vmm->ops->vm_create(vmm->acc, &vm->avm);
 	if (r < 0)
 		goto fail;
+	r = load_images(vmm);
+	if (r < 0)
+		goto fail;
 	r = arch_vm_init(vm);
+	drop_images(vmm);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < vm->mem.nregions; i++) {
@@ -156,26 +206,6 @@ static void console_power_button(void *opaque)
 
 	if (vmm->vm)
 		arch_vm_power_button(vmm->vm);
-}
-
-static int open_image(const char *what, const char *path,
-		      struct file_buf *out)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int r;
-
-	if (fd < 0) {
-		r = -errno;
-		vmm_error("cannot open %s '%s': %s", what, path, strerror(errno));
-		return r;
-	}
-	r = file_buf_read_fd(fd, MAX_IMAGE_SIZE, out);
-	close(fd);
-	if (r < 0)
-		vmm_error("cannot read %s '%s': %s", what, path,
-			  r == -EINVAL ? "not a regular file" :
-			  r == -ENODATA ? "file is empty" : strerror(-r));
-	return r;
 }
 
 static int setup_signals(struct vmm *vmm)
@@ -287,15 +317,18 @@ static enum vm_stop_reason run_once(struct vmm *vmm)
 int vmm_run(const struct vmm_config *cfg)
 {
 	struct console_actions actions;
-	struct vmm vmm = { .cfg = cfg, .ops = &accel_kvm_ops, .signal_fd = -1 };
+	struct vmm vmm = { .cfg = cfg, .ops = &accel_kvm_ops, .signal_fd = -1,
+			   .kernel_fd = -1, .initrd_fd = -1 };
 	enum vm_stop_reason reason = VM_STOP_NONE;
 	int status = VMM_EXIT_FAILURE;
 
 	vmm.start_ns = now_ns_monotonic();
-	if (open_image("kernel", cfg->kernel_path, &vmm.kernel) < 0)
-		return VMM_EXIT_FAILURE;
+	if (open_image("kernel", cfg->kernel_path, &vmm.kernel_fd,
+		       &vmm.kernel) < 0)
+		goto out_images;
 	if (cfg->initrd_path &&
-	    open_image("initrd", cfg->initrd_path, &vmm.initrd) < 0)
+	    open_image("initrd", cfg->initrd_path, &vmm.initrd_fd,
+		       &vmm.initrd) < 0)
 		goto out_images;
 	vmm.loop = event_loop_new();
 	if (!vmm.loop || setup_signals(&vmm) < 0) {
@@ -335,7 +368,10 @@ out_loop:
 		close(vmm.signal_fd);
 	event_loop_free(vmm.loop);
 out_images:
-	file_buf_free(&vmm.initrd);
-	file_buf_free(&vmm.kernel);
+	drop_images(&vmm);
+	if (vmm.initrd_fd >= 0)
+		close(vmm.initrd_fd);
+	if (vmm.kernel_fd >= 0)
+		close(vmm.kernel_fd);
 	return status;
 }

@@ -86,7 +86,11 @@ struct vmm {
 	const struct vmm_config *cfg;
 	const struct accel_ops *ops;
 	struct accel *acc;
-	struct file_buf kernel;
+	/* Images stay open and are read again for each boot: holding their
+	 * bytes between boots would cost more than the guest's own VMM. */
+	int kernel_fd;
+	int initrd_fd;
+	struct file_buf kernel;   /* loaded only while a boot is built */
 	struct file_buf initrd;
 	struct console console;
 	struct event_loop *loop;
