@@ -33,7 +33,7 @@ struct waiter {
 enum job {
 	JOB_NONE,
 	JOB_STARTING,		/* first VMM not ready yet */
-	JOB_RESTARTING,		/* reset/reboot: a new VMM not ready yet */
+	JOB_RESTARTING,		/* reset, reboot: new VMM not ready */
 };
 
 struct dv_vm {
@@ -214,6 +214,9 @@ bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
 	dom->id = dv_domain_next_id();
 	dv_domain_set_state(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 	vm->job = JOB_STARTING;
+	/* Known in run_dir at once: a daemon that dies now leaves its
+	 * successor a VMM to kill rather than an orphan. */
+	dv_status_save(dom);
 	add_waiter(&vm->start_waiters, done, opaque);
 	return true;
 }
@@ -281,7 +284,8 @@ static void classify_exit(struct dv_vm *vm, const struct dv_vmm_exit *ex,
 		       : note == DV_NOTE_RESET_EXIT ? VMM_EXIT_RESET
 		       : note == DV_NOTE_NONE ? -2 : -1;
 	if (code == VMM_EXIT_POWEROFF ||
-	    (code == VMM_EXIT_RESET && def->on_reboot == DUVISOR_ACTION_DESTROY)) {
+	    (code == VMM_EXIT_RESET &&
+	     def->on_reboot == DUVISOR_ACTION_DESTROY)) {
 		*shutdown = true;
 		*reason = VIR_DOMAIN_SHUTOFF_SHUTDOWN;
 		*detail = VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN;
@@ -304,8 +308,10 @@ static bool restart_vmm(struct dv_domain *dom, struct dv_vm *vm)
 	vm->job = JOB_RESTARTING;
 	vm->reboot_requested = false;
 	vm->restart_pending = false;
-	if (spawn_vmm(dom, vm, &err))
+	if (spawn_vmm(dom, vm, &err)) {
+		dv_status_save(dom);
 		return true;
+	}
 	DV_WARN("domain '%s': %s", dv_domain_name(dom), err->message);
 	stop_domain(dom, VIR_DOMAIN_SHUTOFF_FAILED,
 		    VIR_DOMAIN_EVENT_STOPPED_FAILED, err);
@@ -482,7 +488,8 @@ bool dv_domain_destroy(struct dv_domain *dom, unsigned int flags,
 			    "domain '%s' is not running", dv_domain_name(dom));
 	mon = dv_vmm_monitor(vm->vmm);
 	if (flags & VIR_DOMAIN_DESTROY_GRACEFUL) {
-		if (!dv_monitor_quit(mon, error) || !dv_monitor_cont(mon, error))
+		if (!dv_monitor_quit(mon, error) ||
+		    !dv_monitor_cont(mon, error))
 			return false;
 		if (!vm->graceful_timer)
 			vm->graceful_timer = g_timeout_add(
@@ -607,13 +614,15 @@ uint64_t dv_domain_cpu_time(struct dv_domain *dom)
 }
 
 bool dv_domain_vmm_identity(struct dv_domain *dom, int64_t *pid,
-			    uint64_t *start_time, const char **pty)
+			    uint64_t *start_time, const char **pty,
+			    bool *starting)
 {
 	if (!dom->vm || !dom->vm->vmm)
 		return false;
 	*pid = dv_vmm_pid(dom->vm->vmm);
 	*start_time = dv_vmm_start_time(dom->vm->vmm);
 	*pty = dv_vmm_pty(dom->vm->vmm);
+	*starting = dom->vm->job != JOB_NONE;
 	return true;
 }
 
@@ -662,8 +671,10 @@ void dv_lifecycle_shutdown(void)
 			continue;
 		/* The VMM keeps running and the next daemon takes it over,
 		 * unless it is not even running yet (nothing saved). */
-		if (vm->job != JOB_NONE && vm->vmm)
+		if (vm->job != JOB_NONE && vm->vmm) {
 			dv_monitor_kill(dv_vmm_monitor(vm->vmm), NULL);
+			dv_status_remove(dom);
+		}
 		finish_waiters(dom, &vm->start_waiters, err);
 		finish_waiters(dom, &vm->stop_waiters, err);
 		dom->vm = NULL;

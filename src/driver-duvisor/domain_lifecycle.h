@@ -74,9 +74,11 @@ uint64_t dv_domain_cpu_time(struct dv_domain *dom);
 /* The domain's log file; g_free. */
 char *dv_domain_log_path(const struct dv_domain *dom);
 
-/* The running VMM's identity (for domain_status.c); false when inactive. */
+/* The running VMM's identity (for domain_status.c); false when inactive.
+ * *starting: the machine does not run yet (start or restart). */
 bool dv_domain_vmm_identity(struct dv_domain *dom, int64_t *pid,
-			    uint64_t *start_time, const char **pty);
+			    uint64_t *start_time, const char **pty,
+			    bool *starting);
 
 /* Sends a lifecycle event about @dom (its current id). */
 void dv_domain_event(struct dv_domain *dom, int event, int detail);

@@ -23,7 +23,7 @@
 
 #include "domain_conf.h"
 
-struct dv_vm;		/* domain_lifecycle.c: the running VMM and its jobs */
+struct dv_vm;		/* domain_lifecycle.c: the VMM and its jobs */
 
 struct dv_domain {
 	unsigned int refs;

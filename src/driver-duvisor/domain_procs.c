@@ -17,7 +17,8 @@
 struct dv_domain *dv_procs_get_domain(const dv_nonnull_domain *d,
 				      struct rpc_error *err)
 {
-	struct dv_domain *dom = dv_domain_find_by_uuid((const uint8_t *)d->uuid);
+	struct dv_domain *dom =
+		dv_domain_find_by_uuid((const uint8_t *)d->uuid);
 	char uuid[37];
 
 	if (dom)
@@ -90,10 +91,11 @@ static int define_xml(const char *xml, unsigned int flags,
 	struct dv_domain *dom;
 	bool ok, was_persistent;
 
-	if (flags & ~(unsigned int)VIR_DOMAIN_DEFINE_VALIDATE) {
+	const unsigned int known = VIR_DOMAIN_DEFINE_VALIDATE;
+
+	if (flags & ~known) {
 		rpc_error_set(err, VIR_ERR_INVALID_ARG,
-			      "unsupported flags (0x%x)",
-			      flags & ~(unsigned int)VIR_DOMAIN_DEFINE_VALIDATE);
+			      "unsupported flags (0x%x)", flags & ~known);
 		return RPC_HANDLER_ERROR;
 	}
 	/* The parser always validates strictly. */
@@ -227,8 +229,8 @@ static void start_done(struct dv_domain *dom, const GError *error,
 	switch (rpc_call_proc(call)) {
 	case DV_PROC_DOMAIN_CREATE_XML:
 	case DV_PROC_DOMAIN_CREATE_WITH_FLAGS:
-		dv_procs_fill_domain(&((dv_domain_ret *)rpc_call_ret(call))->dom,
-				     dom);
+		dv_procs_fill_domain(
+			&((dv_domain_ret *)rpc_call_ret(call))->dom, dom);
 		break;
 	default:
 		break;
@@ -512,7 +514,8 @@ static int domain_open_console(struct rpc_call *call, void *args, void *ret,
 		return RPC_HANDLER_ERROR;
 	}
 	/* Only serial0 (mirrored by console0) reaches a VMM today. */
-	if (dev && strcmp(dev, "serial0") != 0 && strcmp(dev, "console0") != 0) {
+	if (dev && strcmp(dev, "serial0") != 0 &&
+	    strcmp(dev, "console0") != 0) {
 		rpc_error_set(err, VIR_ERR_INVALID_ARG,
 			      "cannot find character device %s", dev);
 		return RPC_HANDLER_ERROR;

@@ -49,7 +49,8 @@ static int domain_lookup_by_uuid(struct rpc_call *call, void *args,
 				 void *ret, struct rpc_error *err)
 {
 	dv_domain_lookup_by_uuid_args *a = args;
-	struct dv_domain *dom = dv_domain_find_by_uuid((const uint8_t *)a->uuid);
+	struct dv_domain *dom =
+		dv_domain_find_by_uuid((const uint8_t *)a->uuid);
 	char uuid[37];
 
 	if (!dom) {
@@ -126,7 +127,8 @@ static bool list_match(struct dv_domain *dom, unsigned int f)
 static int list_all_domains(struct rpc_call *call, void *args, void *ret,
 			    struct rpc_error *err)
 {
-	const unsigned int known = (VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT << 1) - 1;
+	const unsigned int known =
+		(VIR_CONNECT_LIST_DOMAINS_NO_CHECKPOINT << 1) - 1;
 	dv_connect_list_all_domains_args *a = args;
 	dv_connect_list_all_domains_ret *r = ret;
 	g_autoptr(GPtrArray) all = dv_domain_list();
@@ -416,7 +418,8 @@ static int domain_get_vcpus_flags(struct rpc_call *call, void *args,
 {
 	const unsigned int known = VIR_DOMAIN_AFFECT_LIVE |
 				   VIR_DOMAIN_AFFECT_CONFIG |
-				   VIR_DOMAIN_VCPU_MAXIMUM | VIR_DOMAIN_VCPU_GUEST;
+				   VIR_DOMAIN_VCPU_MAXIMUM |
+				   VIR_DOMAIN_VCPU_GUEST;
 	unsigned int flags = ((dv_domain_flags_args *)args)->flags;
 	const struct duvisor_domain_def *def;
 	bool live;
@@ -436,7 +439,8 @@ static int domain_get_vcpus_flags(struct rpc_call *call, void *args,
 		return RPC_HANDLER_ERROR;
 	}
 	live = (flags & VIR_DOMAIN_AFFECT_LIVE) ||
-	       (!(flags & VIR_DOMAIN_AFFECT_CONFIG) && dv_domain_is_active(dom));
+	       (!(flags & VIR_DOMAIN_AFFECT_CONFIG) &&
+		dv_domain_is_active(dom));
 	if (live && !dv_domain_is_active(dom)) {
 		rpc_error_set(err, VIR_ERR_OPERATION_INVALID,
 			      "domain '%s' is not running",

@@ -2,12 +2,14 @@
 /* Running domains' state in run_dir (see domain_status.h). */
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
+#include <signal.h>
 #include <string.h>
 
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
 #include "domain_status.h"
 #include "domain_store.h"
+#include "monitor.h"
 
 #define GROUP "domain"
 #define SUFFIX ".status"
@@ -41,11 +43,12 @@ void dv_status_save(struct dv_domain *dom)
 	g_autofree char *text = NULL;
 	const char *pty = NULL;
 	uint64_t start_time;
+	bool starting;
 	int64_t pid;
 	char uuid[37];
 	gsize len;
 
-	if (!dv_domain_vmm_identity(dom, &pid, &start_time, &pty))
+	if (!dv_domain_vmm_identity(dom, &pid, &start_time, &pty, &starting))
 		return;
 	xml = duvisor_domain_def_format(dom->def, NULL,
 					DUVISOR_FORMAT_SECURE |
@@ -60,6 +63,7 @@ void dv_status_save(struct dv_domain *dom)
 	g_key_file_set_int64(kf, GROUP, "pid", pid);
 	g_key_file_set_uint64(kf, GROUP, "start_time", start_time);
 	g_key_file_set_string(kf, GROUP, "pty", pty ? pty : "");
+	g_key_file_set_boolean(kf, GROUP, "starting", starting);
 	g_key_file_set_string(kf, GROUP, "xml", xml ? xml : "");
 	text = g_key_file_to_data(kf, &len, NULL);
 	if (!dv_write_file_atomic(path, text, len, 0600, &err))
@@ -72,6 +76,20 @@ void dv_status_remove(struct dv_domain *dom)
 	g_autofree char *path = status_path(dv_domain_name(dom));
 
 	g_unlink(path);
+}
+
+/* A VMM that was still starting when its daemon died: nobody knows
+ * whether it came up, so it goes (its domain starts afresh if wanted). */
+static void kill_unstarted(pid_t pid, uint64_t start_time, const char *name)
+{
+	struct dv_proc_stat st;
+
+	if (!dv_proc_stat_read(pid, &st) || st.state == 'Z' ||
+	    st.start_time != start_time)
+		return;
+	DV_WARN("domain '%s': killing duvisor-vmm (pid %d), which was still "
+		"starting when the previous daemon stopped", name, (int)pid);
+	kill(pid, SIGKILL);
 }
 
 /* One status file; true when its VMM was taken over. */
@@ -109,6 +127,10 @@ static bool restore_one(const char *path)
 	pty = g_key_file_get_string(kf, GROUP, "pty", NULL);
 	if (pty && !*pty)
 		g_clear_pointer(&pty, g_free);
+	if (g_key_file_get_boolean(kf, GROUP, "starting", NULL)) {
+		kill_unstarted((pid_t)pid, start_time, def->name);
+		return false;
+	}
 	if (pid <= 0 || id <= 0 || (state != VIR_DOMAIN_RUNNING &&
 				    state != VIR_DOMAIN_PAUSED)) {
 		g_set_error(&err, G_KEY_FILE_ERROR,

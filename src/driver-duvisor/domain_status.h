@@ -6,10 +6,12 @@
  * together identify the process), the domain id, console pty, state and
  * reason, persistence, and the definition it runs with.
  *
- * Written atomically when a domain starts, pauses, resumes or restarts,
- * removed when it stops.  When the daemon starts, dv_status_restore()
- * re-adopts the VMMs that still run and drops the files of those that
- * ended meanwhile.
+ * Written atomically when a VMM is started (marked "starting") and when
+ * its machine runs, pauses, resumes or restarts; removed when the domain
+ * stops.  When the daemon starts, dv_status_restore() re-adopts the VMMs
+ * that still run, kills those that were still starting (nobody can tell
+ * whether they came up) and drops the files of those that ended
+ * meanwhile.
  */
 #ifndef DV_DOMAIN_STATUS_H
 #define DV_DOMAIN_STATUS_H

@@ -10,7 +10,7 @@
 #include "daemon_log.h"
 #include "domain_store.h"
 
-#define TEMP_MARK ".tmp-"	/* NAME.xml.tmp-XXXXXX */
+#define TEMP_MARK ".tmp-"	/* FILE.tmp-XXXXXX */
 #define SUFFIX ".xml"
 
 static char *config_dir;
@@ -112,11 +112,12 @@ void dv_remove_stale_temp_files(const char *dir)
 	const char *name;
 
 	while (d && (name = g_dir_read_name(d))) {
-		const char *mark = strstr(name, SUFFIX TEMP_MARK);
+		size_t len = strlen(name), mark = strlen(TEMP_MARK) + 6;
 		g_autofree char *path = NULL;
 
-		/* NAME.xml.tmp-XXXXXX: six characters after the mark. */
-		if (!mark || strlen(mark) != strlen(SUFFIX TEMP_MARK) + 6)
+		/* FILE.tmp-XXXXXX (never a NAME.xml or NAME.status). */
+		if (len <= mark || strncmp(name + len - mark, TEMP_MARK,
+					   strlen(TEMP_MARK)) != 0)
 			continue;
 		path = g_build_filename(dir, name, NULL);
 		if (g_file_test(path, G_FILE_TEST_IS_REGULAR) &&

@@ -87,7 +87,8 @@ static bool send_signal(struct dv_monitor *mon, int sig, GError **error)
 
 #ifdef SYS_pidfd_send_signal
 	if (mon->pidfd >= 0)
-		r = (int)syscall(SYS_pidfd_send_signal, mon->pidfd, sig, NULL, 0);
+		r = (int)syscall(SYS_pidfd_send_signal, mon->pidfd, sig,
+				 NULL, 0);
 	else
 #endif
 		r = kill(mon->pid, sig);

@@ -32,7 +32,7 @@ struct dv_monitor;
 /* What a line of the VMM's stderr tells. */
 enum dv_monitor_note {
 	DV_NOTE_NONE,
-	DV_NOTE_CONSOLE_PTY,	/* its serial console is a pty: *arg = path */
+	DV_NOTE_CONSOLE_PTY,	/* serial console on a pty: *arg = path */
 	DV_NOTE_GUEST_RESET,	/* the guest reset and boots again */
 	DV_NOTE_POWERED_OFF,	/* the guest powered off (exit 0) */
 	DV_NOTE_QUIT,		/* stopped on request (exit 0) */

@@ -29,7 +29,7 @@ struct dv_vmm {
 	const struct dv_vmm_ops *ops;
 	void *opaque;
 
-	int out_fd;		/* the read end of its stdout/stderr, or -1 */
+	int out_fd;		/* read end of its stdout+stderr, or -1 */
 	guint out_source;
 	int log_fd;		/* or -1 */
 	GString *partial;	/* an incomplete line */

@@ -109,7 +109,10 @@ bool rpc_stream_send(struct rpc_stream *st, const void *data, size_t len)
 
 bool rpc_stream_send_eof(struct rpc_stream *st)
 {
-	struct rpc_header h = stream_header(st, DV_OK);
+	/* End of data is an empty CONTINUE packet: libvirt clients take an
+	 * OK they did not ask for (the answer to their finish or abort) for
+	 * a protocol error and drop the connection. */
+	struct rpc_header h = stream_header(st, DV_CONTINUE);
 
 	if (st->ended || st->client->closed)
 		return false;

@@ -2,7 +2,9 @@
 /*
  * Data streams (virsh console): a call opens a stream, then both sides send
  * STREAM packets with the call's procedure and serial: status CONTINUE with
- * raw bytes, OK with no payload for end of data, ERROR with an error.
+ * raw bytes (no bytes: end of data from the server), OK with no payload
+ * for the client's finish and its answer, ERROR with an error (the
+ * client's abort).
  *
  * Usage in a handler:
  *
@@ -10,7 +12,9 @@
  *   return RPC_HANDLER_OK;           // the reply goes out before any data
  *
  * then rpc_stream_send(st, buf, n) as output arrives and
- * rpc_stream_send_eof(st) / rpc_stream_send_error(st, &err) when it ends.
+ * rpc_stream_send_eof(st) / rpc_stream_send_error(st, &err) when it ends
+ * (end of data goes out as an empty CONTINUE packet, as libvirtd sends
+ * it; OK packets only answer the client's finish or abort).
  * The stream lives until the client finishes or aborts it (ops->finish), or
  * disconnects; ops->release(opaque) is called exactly once when it goes
  * away, after which st must not be used.  rpc_stream_abandon() drops it

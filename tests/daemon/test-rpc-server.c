@@ -468,7 +468,8 @@ static void test_stream_roundtrip(void)
 	expect_stream(fd, DV_CONTINUE, "hello");
 	g_assert_true(rpc_stream_send_eof(t.stream));
 	g_assert_false(rpc_stream_send(t.stream, "x", 1));
-	expect_stream(fd, DV_OK, NULL);
+	/* End of data: an empty CONTINUE packet. */
+	expect_stream(fd, DV_CONTINUE, "");
 	stream_data(fd, 41, DV_ERROR, NULL);
 	expect_stream(fd, DV_OK, NULL);
 	g_assert_cmpint(t.stream_finished, ==, 2);

@@ -6,7 +6,6 @@ does that with a stand-in VMM, tests/system with real guests)."""
 import os
 import signal
 import threading
-import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 
