@@ -96,6 +96,22 @@ char *dv_domain_log_path(const struct dv_domain *dom)
 	return g_build_filename(config->log_dir, file, NULL);
 }
 
+/* Console output is kept per domain even when nobody is attached, unless
+ * the XML names its own <log file=...>. */
+static void add_console_log(const struct dv_domain *dom, GPtrArray *argv)
+{
+	const struct duvisor_domain_def *def = dom->def;
+	g_autofree char *file = NULL;
+
+	if (!def->serials->len || duvisor_def_serial(def, 0)->log_file)
+		return;
+	file = g_strconcat(dv_domain_name(dom), ".console.log", NULL);
+	g_ptr_array_insert(argv, (gint)argv->len - 1,
+			   g_strdup("--console-log"));
+	g_ptr_array_insert(argv, (gint)argv->len - 1,
+			   g_build_filename(config->log_dir, file, NULL));
+}
+
 static void add_waiter(GQueue *q, dv_done_fn done, void *opaque)
 {
 	struct waiter *w;
@@ -158,6 +174,7 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		return fail(error, err->domain == DUVISOR_CONF_ERROR
 				   ? err->code : VIR_ERR_CONFIG_UNSUPPORTED,
 			    "%s", err->message);
+	add_console_log(dom, argv);
 	args.argv = (const char *const *)argv->pdata;
 	for (guint i = 0; i + 1 < argv->len; i++) {
 		g_autofree char *q = g_shell_quote(g_ptr_array_index(argv, i));

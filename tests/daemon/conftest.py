@@ -125,6 +125,17 @@ class Daemon:
         self._log.close()
         return rc
 
+    def kill_vmms(self):
+        """Kills the VMMs a stopped daemon left running (they outlive it
+        by design; a failed test must not leave them behind)."""
+        for status in self.state.glob("*.status"):
+            for line in status.read_text(errors="replace").splitlines():
+                if line.startswith("pid="):
+                    try:
+                        os.kill(int(line[4:]), signal.SIGKILL)
+                    except (ValueError, OSError):
+                        pass
+
     def check_clean_exit(self, sig=signal.SIGTERM):
         rc = self.stop(sig)
         log = self.log()
@@ -140,8 +151,11 @@ def daemon(tmp_path_factory):
     """One daemon shared by a test module; checked for a clean exit."""
     d = Daemon(tmp_path_factory.mktemp("daemon"))
     yield d
-    assert d.alive(), "virtduvisord died:\n" + d.log()
-    d.check_clean_exit()
+    try:
+        assert d.alive(), "virtduvisord died:\n" + d.log()
+        d.check_clean_exit()
+    finally:
+        d.kill_vmms()
 
 
 @pytest.fixture
@@ -158,6 +172,7 @@ def fresh_daemon(tmp_path):
     for d in made:
         if d.proc and d.proc.poll() is None:
             d.stop(signal.SIGKILL)
+        d.kill_vmms()
 
 
 def virsh(uri, *args, readonly=False, timeout=60, check=True):

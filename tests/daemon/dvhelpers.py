@@ -4,8 +4,11 @@ python3-libvirt (tests/daemon/test_lifecycle.py with the stand-in VMM,
 tests/system with real guests): an event recorder, a console stream
 reader, state waits.  The connection's event loop must run (the
 event_loop fixture of tests/daemon/conftest.py)."""
+import gc
 import threading
 import time
+
+from pytest import raises as _raises
 
 
 class Events:
@@ -129,3 +132,22 @@ class StreamReader:
             self.st.abort()
         except Exception:
             pass
+
+
+def error_code(libvirt, fn, *args):
+    """The libvirt error code of the failing call fn(*args), which must
+    come from the daemon, not from the client's RPC layer."""
+    # python-libvirt builds libvirtError from the thread's last error after
+    # the call returns; a garbage collection in between may free a cyclic
+    # virDomain whose virDomainFree() resets that error.  Collect first and
+    # keep the collector off for the call.
+    gc.collect()
+    gc.disable()
+    try:
+        with _raises(libvirt.libvirtError) as e:
+            fn(*args)
+    finally:
+        gc.enable()
+    assert e.value.get_error_domain() not in (libvirt.VIR_FROM_REMOTE,
+                                              libvirt.VIR_FROM_RPC), e.value
+    return e.value.get_error_code()

@@ -12,6 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import virsh
+from dvhelpers import error_code as code_of
 
 KERNEL = "/boot/does-not-need-to-exist/vmlinuz"
 
@@ -39,14 +40,6 @@ def conn(daemon, libvirt_mod):
         except libvirt_mod.libvirtError:
             pass
     c.close()
-
-
-def code_of(libvirt, fn, *args):
-    with pytest.raises(libvirt.libvirtError) as e:
-        fn(*args)
-    assert e.value.get_error_domain() not in (libvirt.VIR_FROM_REMOTE,
-                                              libvirt.VIR_FROM_RPC), e.value
-    return e.value.get_error_code()
 
 
 def test_define_list_dominfo_dumpxml(daemon, conn, tmp_path):

@@ -169,6 +169,13 @@ fail:
 	return NULL;
 }
 
+static void request_quit(struct vmm *vmm)
+{
+	vmm->quit_requested = true;
+	if (vmm->vm)
+		vm_request_stop(vmm->vm, VM_STOP_QUIT);
+}
+
 static void on_signal(void *opaque, uint32_t events)
 {
 	struct vmm *vmm = opaque;
@@ -185,7 +192,7 @@ static void on_signal(void *opaque, uint32_t events)
 		arch_vm_power_button(vmm->vm);
 		break;
 	case SIGQUIT:
-		vm_request_stop(vmm->vm, VM_STOP_QUIT);
+		request_quit(vmm);
 		break;
 	default:
 		break;
@@ -194,10 +201,7 @@ static void on_signal(void *opaque, uint32_t events)
 
 static void console_quit(void *opaque)
 {
-	struct vmm *vmm = opaque;
-
-	if (vmm->vm)
-		vm_request_stop(vmm->vm, VM_STOP_QUIT);
+	request_quit(opaque);
 }
 
 static void console_power_button(void *opaque)
@@ -351,11 +355,14 @@ int vmm_run(const struct vmm_config *cfg)
 	if (console_attach(&vmm.console, vmm.loop, &actions) < 0)
 		goto out_console;
 
-	do {
+	for (;;) {
 		reason = run_once(&vmm);
-		if (reason == VM_STOP_RESET && !cfg->no_reboot)
-			vmm_info("guest reset: rebooting");
-	} while (reason == VM_STOP_RESET && !cfg->no_reboot);
+		if (vmm.quit_requested && reason == VM_STOP_RESET)
+			reason = VM_STOP_QUIT;
+		if (reason != VM_STOP_RESET || cfg->no_reboot)
+			break;
+		vmm_info("guest reset: rebooting");
+	}
 	status = reason == VM_STOP_NONE ? VMM_EXIT_FAILURE : exit_status(reason);
 	if (cfg->stats)
 		print_stats(&vmm);

@@ -96,6 +96,9 @@ struct vmm {
 	struct event_loop *loop;
 	int signal_fd;
 	struct vm *vm;            /* the current boot */
+	/* A quit outlives the boot it arrived in: a guest reset racing
+	 * with it must not turn it into a reboot. */
+	bool quit_requested;
 	uint64_t boots;
 	uint64_t start_ns;
 	struct vcpu_stats totals; /* summed over vCPUs and boots */
