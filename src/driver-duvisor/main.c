@@ -18,6 +18,7 @@
 #include "events.h"
 #include "rpc_dispatch.h"
 #include "rpc_server.h"
+#include "systemd_activation.h"
 
 #ifndef DUVISOR_VERSION
 #define DUVISOR_VERSION "0.0.0"
@@ -65,6 +66,7 @@ static gboolean on_idle_check(gpointer data)
 static bool start_listening(struct daemon *d, GError **error)
 {
 	const struct daemon_config *cfg = &d->cfg;
+	bool have_rw, have_ro;
 	gid_t gid = (gid_t)-1;
 
 	if (cfg->sock_group) {
@@ -75,10 +77,13 @@ static bool start_listening(struct daemon *d, GError **error)
 		else
 			gid = (gid_t)g_ascii_strtoull(cfg->sock_group, NULL, 10);
 	}
-	if (!rpc_server_listen(d->srv, cfg->rw_socket, cfg->rw_perms, gid,
+	if (!dv_systemd_adopt_sockets(d->srv, cfg, &have_rw, &have_ro, error))
+		return false;
+	if (!have_rw &&
+	    !rpc_server_listen(d->srv, cfg->rw_socket, cfg->rw_perms, gid,
 			       false, error))
 		return false;
-	if (cfg->ro_socket &&
+	if (cfg->ro_socket && !have_ro &&
 	    !rpc_server_listen(d->srv, cfg->ro_socket, cfg->ro_perms, gid,
 			       true, error))
 		return false;
@@ -127,7 +132,9 @@ static int run(struct daemon *d)
 		idle_id = g_timeout_add_seconds(1, on_idle_check, d);
 	DV_INFO("DuVisor %s serving duvisor://%s", DUVISOR_VERSION,
 		d->cfg.session ? "/session" : "/system");
+	dv_systemd_notify("READY=1");
 	g_main_loop_run(d->loop);
+	dv_systemd_notify("STOPPING=1");
 	if (idle_id)
 		g_source_remove(idle_id);
 

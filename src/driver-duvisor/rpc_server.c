@@ -13,6 +13,7 @@
 #include <gio/gio.h>
 #include <gio/gunixsocketaddress.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct rpc_listener {
 	guint retry_id;		/* accept failed: try again later */
 	char *path;
 	bool readonly;
+	bool adopted;		/* handed in: its owner removes the path */
 };
 
 struct close_hook {
@@ -558,9 +560,27 @@ static void listener_free(gpointer data)
 		g_source_remove(l->retry_id);
 	g_socket_close(l->sock, NULL);
 	g_object_unref(l->sock);
-	unlink(l->path);
+	if (!l->adopted)
+		unlink(l->path);
 	g_free(l->path);
 	g_free(l);
+}
+
+static void add_listener(struct rpc_server *srv, GSocket *sock,
+			 const char *path, bool readonly, bool adopted)
+{
+	struct rpc_listener *l = g_new0(struct rpc_listener, 1);
+
+	g_socket_set_blocking(sock, FALSE);
+	l->srv = srv;
+	l->sock = sock;
+	l->path = g_strdup(path);
+	l->readonly = readonly;
+	l->adopted = adopted;
+	listener_watch(l);
+	g_ptr_array_add(srv->listeners, l);
+	DV_INFO("%s %s%s", adopted ? "serving the socket handed in for" :
+		"listening on", path, readonly ? " (read-only)" : "");
 }
 
 bool rpc_server_listen(struct rpc_server *srv, const char *path,
@@ -569,7 +589,6 @@ bool rpc_server_listen(struct rpc_server *srv, const char *path,
 {
 	g_autoptr(GSocket) sock = NULL;
 	g_autoptr(GSocketAddress) addr = NULL;
-	struct rpc_listener *l;
 	mode_t old_umask;
 	bool ok;
 
@@ -598,16 +617,30 @@ bool rpc_server_listen(struct rpc_server *srv, const char *path,
 		unlink(path);
 		return false;
 	}
-	g_socket_set_blocking(sock, FALSE);
+	add_listener(srv, g_steal_pointer(&sock), path, readonly, false);
+	return true;
+}
 
-	l = g_new0(struct rpc_listener, 1);
-	l->srv = srv;
-	l->sock = g_steal_pointer(&sock);
-	l->path = g_strdup(path);
-	l->readonly = readonly;
-	listener_watch(l);
-	g_ptr_array_add(srv->listeners, l);
-	DV_INFO("listening on %s%s", path, readonly ? " (read-only)" : "");
+bool rpc_server_adopt(struct rpc_server *srv, int fd, const char *path,
+		      bool readonly, GError **error)
+{
+	int type = 0, domain = 0, listening = 0;
+	socklen_t len = sizeof(int);
+	GSocket *sock;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 ||
+	    type != SOCK_STREAM || domain != AF_UNIX || !listening) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "fd %d (%s) is not a listening unix stream socket",
+			    fd, path);
+		return false;
+	}
+	sock = g_socket_new_from_fd(fd, error);
+	if (!sock)
+		return false;
+	add_listener(srv, sock, path, readonly, true);
 	return true;
 }
 

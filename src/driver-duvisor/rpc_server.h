@@ -45,6 +45,11 @@ void rpc_server_free(struct rpc_server *srv);
 bool rpc_server_listen(struct rpc_server *srv, const char *path,
 		       unsigned int mode, gid_t gid, bool readonly,
 		       GError **error);
+/* Serves a listening socket made by someone else (systemd's socket
+ * activation); takes @fd on success.  @path is for messages only: the
+ * socket file belongs to whoever made it. */
+bool rpc_server_adopt(struct rpc_server *srv, int fd, const char *path,
+		      bool readonly, GError **error);
 
 unsigned int rpc_server_client_count(struct rpc_server *srv);
 /* Called once for each client that goes away (after its streams). */

@@ -54,7 +54,9 @@ class Daemon:
     """A virtduvisord on sockets in a private directory."""
 
     def __init__(self, tmpdir, extra_args=(), config_text="", start=True,
-                 ro=True, vmm=None):
+                 ro=True, vmm=None, wrapper=(), env=None):
+        """@wrapper runs the daemon (e.g. systemd-socket-activate ... --);
+        @env adds environment variables."""
         self.dir = pathlib.Path(tmpdir)
         self.dir.mkdir(parents=True, exist_ok=True)
         self.sock = self.dir / "run" / "virtduvisord-sock"
@@ -76,6 +78,8 @@ class Daemon:
                      "--log-dir", str(self.log_dir), *extra_args]
         if vmm:
             self.args += ["--vmm", str(vmm)]
+        self.wrapper = list(wrapper)
+        self.env = dict(env or {})
         self.proc = None
         if start:
             self.start()
@@ -90,9 +94,10 @@ class Daemon:
 
     def start(self, wait=True):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+        self.proc = subprocess.Popen(self.wrapper + self.args,
+                                     stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log,
-                                     env=_sanitizer_env())
+                                     env={**_sanitizer_env(), **self.env})
         if wait:
             deadline = time.monotonic() + 20
             while not (connectable(self.sock) and
