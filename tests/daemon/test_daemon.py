@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """virtduvisord as a program: options, configuration, signals, sockets."""
 import os
+import re
 import signal
 import socket
 import stat
@@ -9,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import Daemon, connectable, daemon_binary, virsh
+from conftest import ROOT, Daemon, connectable, daemon_binary, virsh
 from rawrpc import RawClient
 
 
@@ -119,6 +120,20 @@ def test_config_file(fresh_daemon, tmp_path):
     finally:
         for c in clients:
             c.close()
+    d.check_clean_exit()
+
+
+def test_shipped_config_file_parses(fresh_daemon):
+    """Every setting the packaged virtduvisord.conf documents is accepted
+    with its documented value (the paths are then overridden by the
+    command line, as Daemon does)."""
+    shipped = (ROOT / "packaging/virtduvisord.conf").read_text()
+    enabled = "\n".join(line[1:] if re.match(r"#[a-z_]+ = ", line) else line
+                        for line in shipped.splitlines())
+    assert enabled.count(" = ") >= 15
+    d = fresh_daemon(start=False, config_text=enabled)
+    d.start()
+    assert virsh(d.uri, "uri").returncode == 0
     d.check_clean_exit()
 
 
