@@ -85,6 +85,10 @@ void daemon_config_defaults(struct daemon_config *cfg, bool session)
 	if (!daemon_config_parse_version(DUVISOR_VERSION,
 					 &cfg->hypervisor_version))
 		cfg->hypervisor_version = 0;
+	cfg->storage_uri = g_strdup(session ? "storage:///session"
+					    : "storage:///system");
+	cfg->network_uri = g_strdup(session ? "network:///session"
+					    : "network:///system");
 }
 
 void daemon_config_clear(struct daemon_config *cfg)
@@ -97,6 +101,8 @@ void daemon_config_clear(struct daemon_config *cfg)
 	g_free(cfg->config_dir);
 	g_free(cfg->log_dir);
 	g_free(cfg->vmm_path);
+	g_free(cfg->storage_uri);
+	g_free(cfg->network_uri);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -215,6 +221,10 @@ static bool apply(struct daemon_config *cfg, struct parse_state *ps,
 	} else if (!strcmp(key, "hypervisor_version")) {
 		if (!daemon_config_parse_version(s, &cfg->hypervisor_version))
 			return (*why = "must look like 1.2.3"), false;
+	} else if (!strcmp(key, "storage_uri")) {
+		replace(&cfg->storage_uri, s);
+	} else if (!strcmp(key, "network_uri")) {
+		replace(&cfg->network_uri, s);
 	} else {
 		DV_WARN("ignoring the unknown setting %s", key);
 	}

@@ -22,6 +22,8 @@
  *   max_clients = 1024
  *   max_client_requests = 16
  *   hypervisor_version = "0.1.0"       # what GET_VERSION reports
+ *   storage_uri = "storage:///system"  # libvirt's storage driver ("": none)
+ *   network_uri = "network:///system"  # libvirt's network driver ("": none)
  */
 #ifndef DV_DAEMON_CONFIG_H
 #define DV_DAEMON_CONFIG_H
@@ -54,6 +56,10 @@ struct daemon_config {
 	unsigned int max_client_requests;
 	uint64_t hypervisor_version;	/* major * 1000000 + minor * 1000 + micro */
 	bool show_version;
+	/* libvirt's drivers that serve the storage pool and network
+	 * procedures (delegate.h); NULL: those answer VIR_ERR_NO_SUPPORT. */
+	char *storage_uri;
+	char *network_uri;
 };
 
 /* Defaults of a system (root) or session daemon. */

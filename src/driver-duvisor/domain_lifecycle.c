@@ -12,6 +12,7 @@
 #include "domain_lifecycle.h"
 #include "domain_status.h"
 #include "events.h"
+#include "machined.h"
 #include "process.h"
 
 G_DEFINE_QUARK(duvisor-driver-error-quark, dv_driver_error)
@@ -147,6 +148,14 @@ static void vm_free(struct dv_vm *vm)
 
 /* ---- starting a VMM ---------------------------------------------------- */
 
+static void register_machine(struct dv_domain *dom)
+{
+	g_autofree char *log_path = dv_domain_log_path(dom);
+
+	dv_machined_register(dv_domain_name(dom), dv_domain_uuid(dom), dom->id,
+			     dv_vmm_pid(dom->vm->vmm), log_path);
+}
+
 static bool has_pty_console(const struct duvisor_domain_def *def)
 {
 	return def->serials->len &&
@@ -229,6 +238,7 @@ bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
 	}
 	dom->vm = vm;
 	dom->id = dv_domain_next_id();
+	register_machine(dom);
 	dv_domain_set_state(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 	vm->job = JOB_STARTING;
 	/* Known in run_dir at once: a daemon that dies now leaves its
@@ -326,6 +336,7 @@ static bool restart_vmm(struct dv_domain *dom, struct dv_vm *vm)
 	vm->reboot_requested = false;
 	vm->restart_pending = false;
 	if (spawn_vmm(dom, vm, &err)) {
+		register_machine(dom);
 		dv_status_save(dom);
 		return true;
 	}
@@ -355,6 +366,7 @@ static void on_vmm_exited(struct dv_vmm *vmm, const struct dv_vmm_exit *ex,
 	dv_vmm_log(vmm, "duvisor-vmm ended: %s", how);
 	dv_vmm_free(vmm);
 	vm->vmm = NULL;
+	dv_machined_terminate(dv_domain_name(dom), dom->id);
 	dv_console_close_domain(dom);
 	classify_exit(vm, ex, &reason, &detail, &shutdown);
 
@@ -697,4 +709,5 @@ void dv_lifecycle_shutdown(void)
 		dom->vm = NULL;
 		vm_free(vm);
 	}
+	dv_machined_shutdown();
 }

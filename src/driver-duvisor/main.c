@@ -13,6 +13,7 @@
 
 #include "conn_procs.h"
 #include "daemon_config.h"
+#include "delegate.h"
 #include "daemon_log.h"
 #include "driver.h"
 #include "events.h"
@@ -115,6 +116,7 @@ static int run(struct daemon *d)
 	}
 	rpc_dispatch_init();
 	conn_procs_register(&d->cfg);
+	dv_delegate_init(&d->cfg);
 	d->srv = rpc_server_new(&limits, rpc_dispatch_packet, NULL);
 	duvisor_events_init(d->srv);
 	if (!duvisor_driver_init(&d->cfg, d->srv, &err)) {
@@ -141,6 +143,7 @@ static int run(struct daemon *d)
 out_driver:
 	duvisor_driver_shutdown();
 out:
+	dv_delegate_shutdown();
 	rpc_server_free(d->srv);
 	rpc_dispatch_shutdown();
 out_loop:
