@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
-"""Helpers for tests that run domains through virtduvisord with
-python3-libvirt (tests/daemon/test_lifecycle.py with the stand-in VMM,
-tests/system with real guests): an event recorder, a console stream
-reader, state waits.  The connection's event loop must run (the
-event_loop fixture of tests/daemon/conftest.py)."""
+"""Helpers for tests that drive virtduvisord with python3-libvirt
+(tests/daemon, and tests/system with real guests): an event recorder, a
+console stream reader, state waits, libvirt error codes.  The
+connection's event loop must run (the event_loop fixture of
+tests/daemon/conftest.py, the libvirt fixture of
+tests/system/sysfixtures.py)."""
 import gc
 import threading
 import time

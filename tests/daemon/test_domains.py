@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Domain definitions through virtduvisord with the real clients: define,
 undefine, lists, lookups, XML, autostart, persistence across daemon
-restarts, events, errors.  No domain is started here (test_lifecycle.py
-does that with a stand-in VMM, tests/system with real guests)."""
+restarts, events, errors.  No domain is started here: running domains
+are real guests on the real VMM, in tests/system (KVM test host)."""
 import os
 import signal
 import threading

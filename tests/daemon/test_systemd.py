@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, Daemon, daemon_binary, virsh
+from conftest import ROOT, daemon_binary, virsh
 
 UNITS = ("virtduvisord.service", "virtduvisord.socket",
          "virtduvisord-ro.socket")
@@ -53,7 +53,7 @@ def test_unit_files_verify(tmp_path):
     assert "ListenStream=/run/libvirt/virtduvisord-sock\n" in sock
 
 
-def activated(tmp_path, by_name, extra_env=None):
+def activated(make, tmp_path, by_name):
     """A daemon whose two sockets are made and handed in by
     systemd-socket-activate.  With @by_name the sockets live elsewhere
     than the daemon's configured paths, so only their names say which
@@ -63,7 +63,7 @@ def activated(tmp_path, by_name, extra_env=None):
                     "installs the systemd package")
     sockdir = tmp_path / "activation"
     sockdir.mkdir()
-    d = Daemon(tmp_path / "d", start=False, env=extra_env)
+    d = make(start=False)
     rw = sockdir / "rw" if by_name else d.sock
     ro = sockdir / "ro" if by_name else d.ro_sock
     d.sock.parent.mkdir(parents=True, exist_ok=True)
@@ -75,8 +75,8 @@ def activated(tmp_path, by_name, extra_env=None):
 
 
 @pytest.mark.parametrize("by_name", [False, True], ids=["by-path", "by-name"])
-def test_socket_activation(tmp_path, by_name, libvirt_mod):
-    d = activated(tmp_path, by_name)
+def test_socket_activation(fresh_daemon, tmp_path, by_name, libvirt_mod):
+    d = activated(fresh_daemon, tmp_path, by_name)
     try:
         assert virsh(d.uri, "uri").stdout.strip().startswith("duvisor:///")
         log = d.log()
@@ -101,10 +101,10 @@ def test_socket_activation(tmp_path, by_name, libvirt_mod):
     assert d.sock.exists() and d.ro_sock.exists()
 
 
-def test_foreign_socket_handed_in_is_closed(tmp_path):
+def test_foreign_socket_handed_in_is_closed(fresh_daemon, tmp_path):
     sockdir = tmp_path / "activation"
     sockdir.mkdir()
-    d = Daemon(tmp_path / "d", start=False)
+    d = fresh_daemon(start=False)
     other = sockdir / "other"
     d.sock.parent.mkdir(parents=True, exist_ok=True)
     d.wrapper = ["systemd-socket-activate", "-l", str(other),
@@ -130,12 +130,12 @@ def test_foreign_socket_handed_in_is_closed(tmp_path):
         d.check_clean_exit()
 
 
-def test_ready_and_stopping_notifications(tmp_path):
+def test_ready_and_stopping_notifications(fresh_daemon, tmp_path):
     notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     path = tmp_path / "notify"
     notify.bind(str(path))
     notify.settimeout(20)
-    d = Daemon(tmp_path / "d", env={"NOTIFY_SOCKET": str(path)})
+    d = fresh_daemon(env={"NOTIFY_SOCKET": str(path)})
     try:
         # READY=1 comes once the sockets listen (start() waited for them).
         assert b"READY=1" in notify.recv(4096)

@@ -3,156 +3,24 @@
 (the fixture of tests/guest) on duvisor-vmm through a private virtduvisord.
 
 Runs inside the KVM test host (tests/host/run-in-host), where /dev/kvm
-runs real guests:
+runs real guests (fixtures and settings: sysfixtures.py):
 
   tests/guest/build-guest      # outside, once
   tests/host/run-in-host -- /usr/bin/python3 -m pytest tests/system
 
-DUVISOR_VMM and DUVISOR_DAEMON select the binaries (default build/...),
-DUVISOR_GUEST_DIR the fixture (default $DUVISOR_CACHE/guest).  Each guest
-boot takes 10-20 s there, so the tests share boots where they can.
-
-(No conftest.py here: tools/test runs this directory in one pytest
-session with tests/vmm, whose test files import names from their own
-conftest module.)
+Each guest boot takes 10-20 s there, so the tests share boots where
+they can.  test_lifecycle.py goes through the rest of the lifecycle.
 """
-import importlib.util
 import os
-import pathlib
 import signal
-import threading
 import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[2]
-BOOT_TIMEOUT = float(os.environ.get("DUVISOR_BOOT_TIMEOUT", "240"))
-
-
-def _load(name, path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-# The daemon harness and helpers of tests/daemon, under names of their own.
-dvd = _load("dv_daemon_harness", ROOT / "tests/daemon/conftest.py")
-dvh = _load("dv_daemon_helpers", ROOT / "tests/daemon/dvhelpers.py")
-virsh = dvd.virsh
-
-
-def vmm_binary():
-    path = os.environ.get("DUVISOR_VMM", str(ROOT / "build/src/vmm/duvisor-vmm"))
-    if not os.access(path, os.X_OK):
-        pytest.fail(f"duvisor-vmm not built at {path} (set DUVISOR_VMM)")
-    return os.path.abspath(path)
-
-
-def guest_dir():
-    d = os.environ.get("DUVISOR_GUEST_DIR") or os.path.join(
-        os.environ.get("DUVISOR_CACHE", "/var/tmp/duvisor-cache"), "guest")
-    d = pathlib.Path(d)
-    if not (d / "vmlinuz").exists():
-        pytest.fail(f"guest fixture missing in {d}: run tests/guest/build-guest")
-    return d
-
-
-def needs_real_kvm():
-    if not os.environ.get("DUVISOR_TEST_HOST") and \
-            os.path.exists("/sys/module/kvm_pvm"):
-        pytest.skip("this /dev/kvm cannot run Linux guests: run inside "
-                    "tests/host/run-in-host")
-
-
-def domain_xml(name, action="shell", uuid=None, extra_cmdline=""):
-    g = guest_dir()
-    uuid_el = f"<uuid>{uuid}</uuid>" if uuid else ""
-    cmdline = f"console=ttyS0 quiet dvaction={action} {extra_cmdline}".strip()
-    return f"""<domain type='kvm'>
-  <name>{name}</name>{uuid_el}
-  <memory unit='MiB'>256</memory>
-  <vcpu>1</vcpu>
-  <os>
-    <type arch='x86_64'>hvm</type>
-    <kernel>{g / 'vmlinuz'}</kernel>
-    <initrd>{g / 'initramfs.cpio.gz'}</initrd>
-    <cmdline>{cmdline}</cmdline>
-  </os>
-  <devices>
-    <serial type='pty'/>
-    <console type='pty'/>
-  </devices>
-</domain>
-"""
-
-
-@pytest.fixture(scope="module")
-def libvirt():
-    needs_real_kvm()
-    import libvirt as lv
-    lv.registerErrorHandler(lambda ctx, err: None, None)
-    lv.virEventRegisterDefaultImpl()
-
-    def run():
-        while True:
-            lv.virEventRunDefaultImpl()
-
-    threading.Thread(target=run, daemon=True).start()
-    return lv
-
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory, libvirt):
-    d = dvd.Daemon(tmp_path_factory.mktemp("system"), vmm=vmm_binary())
-    yield d
-    alive = d.alive()
-    for p in sorted(d.log_dir.glob("*.log")):
-        print(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}")
-    try:
-        assert alive, "virtduvisord died:\n" + d.log()
-        d.check_clean_exit()
-    finally:
-        if d.alive():
-            d.stop(signal.SIGKILL)
-        d.kill_vmms()
-
-
-@pytest.fixture
-def conn(daemon, libvirt):
-    c = libvirt.open(daemon.uri)
-    yield c
-    for dom in c.listAllDomains():
-        try:
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-        except libvirt.libvirtError:
-            pass
-    c.close()
-
-
-@pytest.fixture
-def events(daemon, libvirt):
-    e = dvh.Events(libvirt, daemon.uri)
-    yield e
-    e.close()
-
-
-def console_until(con, send, want, timeout=BOOT_TIMEOUT):
-    """Sends @send every few seconds until @want shows up (the shell may
-    not be there yet)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        con.send(send)
-        try:
-            con.wait_for(want, timeout=5)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
+from sysfixtures import (BOOT_TIMEOUT, conn, console_until, daemon,  # noqa: F401
+                         domain_xml, dvh, events, libvirt, virsh)
 
 
 def test_virsh_start_console_shutdown(daemon, conn, events, libvirt, tmp_path):
