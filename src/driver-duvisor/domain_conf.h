@@ -270,20 +270,37 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
  * for what the VMM supports today: --kernel, --initrd, --cmdline,
  * --memory (MiB), --cpus, --console (from the first serial/console: pty,
  * file:PATH, unix:PATH for a bound socket, null without any),
- * --console-log (its <log file>), --no-reboot (on_reboot='destroy').
+ * --console-log (its <log file>), --no-reboot (on_reboot='destroy'),
+ * --disk fd=N,... for each raw virtio disk (in target order: vda, vdb...;
+ * readonly, serial, direct=on for cache none/directsync), --rng for a
+ * virtio RNG.
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
  * @vmm_path, a unix console in connect mode.
- * Devices the VMM cannot give the guest yet (disks, interfaces, rng, vsock,
+ * Devices the VMM cannot give the guest yet (non-virtio or non-raw disks,
+ * CD-ROMs, storage volumes, interfaces, vsock,
  * balloon, graphics, video, channels, tablet input, further serials,
  * virtio consoles, vCPU hot-plug headroom): with DUVISOR_VMM_ARGS_STRICT
  * an error naming the first; without, skipped and described, one line
  * each, in @warnings (may be NULL; gets g_free'd strings).
  */
 enum { DUVISOR_VMM_ARGS_STRICT = 1 << 0 };
+
+/* A file the manager opens for the VMM, which gets it as fd @target_fd
+ * (the VMM opens no disk paths itself: it may run without the rights). */
+struct duvisor_vmm_file {
+	int target_fd;
+	char *path;
+	int open_flags;                 /* O_RDONLY or O_RDWR, maybe O_DIRECT */
+};
+void duvisor_vmm_file_free(struct duvisor_vmm_file *f);
+
+/* @files (may be NULL when @def has no disks) gets the files to pass, as
+ * struct duvisor_vmm_file * (free function set by the caller). */
 GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 				       const char *vmm_path, unsigned flags,
-				       GPtrArray *warnings, GError **error);
+				       GPtrArray *files, GPtrArray *warnings,
+				       GError **error);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* From a domain definition to a duvisor-vmm command line. */
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,9 +10,13 @@
 /* duvisor-vmm's own limits (src/vmm/main.c). */
 #define VMM_MIN_MEMORY_MIB 32u
 #define VMM_MAX_MEMORY_MIB (1024u * 1024u)
+#define VMM_MAX_DISKS 8u
+/* Passed fds start after stdin, stdout and stderr. */
+#define FIRST_PASSED_FD 3
 
 struct args {
 	GPtrArray *argv;
+	GPtrArray *files;
 	GPtrArray *warnings;
 	bool strict;
 	GError **error;
@@ -98,11 +103,94 @@ static bool console_args(struct args *a, const struct duvisor_domain_def *def)
 	return true;
 }
 
+void duvisor_vmm_file_free(struct duvisor_vmm_file *f)
+{
+	if (!f)
+		return;
+	g_free(f->path);
+	g_free(f);
+}
+
+/* Why duvisor-vmm cannot attach @d as a virtio disk; NULL when it can. */
+static const char *disk_limit(const struct duvisor_disk_def *d)
+{
+	if (d->device != DUVISOR_DISK_DISK)
+		return "CD-ROM drives";
+	if (d->bus != DUVISOR_BUS_VIRTIO)
+		return "disks on a bus other than virtio";
+	if (d->type == DUVISOR_DISK_VOLUME)
+		return "disks from storage pool volumes";
+	if (d->format == DUVISOR_FORMAT_QCOW2)
+		return "qcow2 images (only raw)";
+	if (!d->path)
+		return "disks without a source";
+	return NULL;
+}
+
+/* libvirt's order of target names: vdz before vdaa. */
+static gint target_order(gconstpointer pa, gconstpointer pb)
+{
+	const char *a = (*(struct duvisor_disk_def *const *)pa)->target;
+	const char *b = (*(struct duvisor_disk_def *const *)pb)->target;
+	size_t la = strlen(a), lb = strlen(b);
+
+	return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
+}
+
+static bool disk_args(struct args *a, const struct duvisor_domain_def *def)
+{
+	g_autoptr(GPtrArray) disks = g_ptr_array_new();
+
+	for (guint i = 0; i < def->disks->len; i++) {
+		struct duvisor_disk_def *d = duvisor_def_disk(def, i);
+		const char *why = disk_limit(d);
+
+		if (why) {
+			if (!lacking(a, "disk '%s': %s", d->target, why))
+				return false;
+		} else {
+			g_ptr_array_add(disks, d);
+		}
+	}
+	g_ptr_array_sort(disks, target_order);
+	for (guint i = 0; i < disks->len; i++) {
+		const struct duvisor_disk_def *d = g_ptr_array_index(disks, i);
+		bool direct = d->cache && (!strcmp(d->cache, "none") ||
+					   !strcmp(d->cache, "directsync"));
+		struct duvisor_vmm_file *f;
+		g_autoptr(GString) spec = g_string_new(NULL);
+
+		if (i >= VMM_MAX_DISKS) {
+			if (!lacking(a, "disk '%s': more than %u disks",
+				     d->target, VMM_MAX_DISKS))
+				return false;
+			continue;
+		}
+		if (!a->files)
+			return dv_fail(a->error, VIR_ERR_INTERNAL_ERROR,
+				       "disks need a list of files to pass");
+		f = g_new0(struct duvisor_vmm_file, 1);
+		f->target_fd = FIRST_PASSED_FD + (int)a->files->len;
+		f->path = g_strdup(d->path);
+		f->open_flags = (d->readonly ? O_RDONLY : O_RDWR) |
+				(direct ? O_DIRECT : 0);
+		g_ptr_array_add(a->files, f);
+		g_string_printf(spec, "fd=%d", f->target_fd);
+		if (d->readonly)
+			g_string_append(spec, ",readonly=on");
+		if (d->serial)
+			g_string_append_printf(spec, ",serial=%s", d->serial);
+		if (direct)
+			g_string_append(spec, ",direct=on");
+		add(a, "--disk", spec->str);
+	}
+	return true;
+}
+
 static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 {
-	for (guint i = 0; i < def->disks->len; i++)
-		if (!lacking(a, "disk '%s'", duvisor_def_disk(def, i)->target))
-			return false;
+	if (!disk_args(a, def))
+		return false;
 	for (guint i = 0; i < def->nets->len; i++) {
 		char mac[18];
 
@@ -122,7 +210,11 @@ static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 		    DUVISOR_CHR_TARGET_VIRTIO &&
 		    !lacking(a, "virtio console %u", i))
 			return false;
-	if ((def->rngs->len && !lacking(a, "the virtio RNG")) ||
+	/* One entropy source is all a guest needs; getrandom() feeds it
+	 * whatever the <backend> names. */
+	if (def->rngs->len)
+		add(a, "--rng", NULL);
+	if ((def->rngs->len > 1 && !lacking(a, "a second RNG")) ||
 	    (def->has_vsock && !lacking(a, "vsock")) ||
 	    (def->has_memballoon && def->memballoon_virtio &&
 	     !lacking(a, "the memory balloon")) ||
@@ -144,10 +236,11 @@ static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 
 GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 				       const char *vmm_path, unsigned flags,
-				       GPtrArray *warnings, GError **error)
+				       GPtrArray *files, GPtrArray *warnings,
+				       GError **error)
 {
 	g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-	struct args a = { .argv = argv, .warnings = warnings,
+	struct args a = { .argv = argv, .files = files, .warnings = warnings,
 			  .strict = flags & DUVISOR_VMM_ARGS_STRICT,
 			  .error = error };
 	uint64_t mib;

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Running domains: VMM processes, jobs, states and events (see
  * domain_lifecycle.h). */
+#include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "console.h"
 #include "daemon_log.h"
@@ -162,11 +165,51 @@ static bool has_pty_console(const struct duvisor_domain_def *def)
 	       duvisor_def_serial(def, 0)->type == DUVISOR_CHR_PTY;
 }
 
+/* The files of a launch plan, opened by us for a VMM that may not have
+ * the rights to open them; closed once the VMM has its copies. */
+typedef struct {
+	GArray *fds;
+	GArray *targets;
+} passed_files;
+
+static void passed_files_clear(passed_files *p)
+{
+	if (p->fds) {
+		for (guint i = 0; i < p->fds->len; i++)
+			close(g_array_index(p->fds, int, i));
+		g_array_unref(p->fds);
+	}
+	if (p->targets)
+		g_array_unref(p->targets);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(passed_files, passed_files_clear)
+
+static bool open_files(GPtrArray *files, passed_files *out, GError **error)
+{
+	out->fds = g_array_new(FALSE, FALSE, sizeof(int));
+	out->targets = g_array_new(FALSE, FALSE, sizeof(int));
+	for (guint i = 0; i < files->len; i++) {
+		const struct duvisor_vmm_file *f = g_ptr_array_index(files, i);
+		int fd = open(f->path, f->open_flags | O_CLOEXEC | O_NOCTTY);
+
+		if (fd < 0)
+			return fail(error, VIR_ERR_OPERATION_FAILED,
+				    "cannot open '%s': %s", f->path,
+				    g_strerror(errno));
+		g_array_append_val(out->fds, fd);
+		g_array_append_val(out->targets, f->target_fd);
+	}
+	return true;
+}
+
 static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		      GError **error)
 {
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)duvisor_vmm_file_free);
+	g_auto(passed_files) passed = { 0 };
 	g_autoptr(GError) err = NULL;
 	g_autofree char *log_path = dv_domain_log_path(dom);
 	g_autoptr(GString) cmdline = g_string_new(NULL);
@@ -178,12 +221,17 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 	};
 
 	argv = duvisor_domain_def_vmm_args(dom->def, config->vmm_path, 0,
-					   warnings, &err);
+					   files, warnings, &err);
 	if (!argv)
 		return fail(error, err->domain == DUVISOR_CONF_ERROR
 				   ? err->code : VIR_ERR_CONFIG_UNSUPPORTED,
 			    "%s", err->message);
 	add_console_log(dom, argv);
+	if (!open_files(files, &passed, error))
+		return false;
+	args.fds = (const int *)(void *)passed.fds->data;
+	args.target_fds = (const int *)(void *)passed.targets->data;
+	args.n_fds = passed.fds->len;
 	args.argv = (const char *const *)argv->pdata;
 	for (guint i = 0; i + 1 < argv->len; i++) {
 		g_autofree char *q = g_shell_quote(g_ptr_array_index(argv, i));

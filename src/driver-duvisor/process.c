@@ -410,7 +410,8 @@ struct dv_vmm *dv_vmm_spawn(const struct dv_vmm_spawn *args,
 	if (!g_spawn_async_with_pipes_and_fds(
 		    "/", args->argv, NULL,
 		    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDIN_FROM_DEV_NULL,
-		    child_setup, &ids, -1, fds[1], fds[1], NULL, NULL, 0,
+		    child_setup, &ids, -1, fds[1], fds[1], args->fds,
+		    args->target_fds, args->n_fds,
 		    &pid, NULL, NULL, NULL, error)) {
 		close(fds[0]);
 		close(fds[1]);

@@ -48,6 +48,10 @@ struct dv_vmm_spawn {
 	uid_t uid;			/* (uid_t)-1: keep */
 	gid_t gid;			/* (gid_t)-1: keep */
 	bool need_pty;			/* wait for the pty path */
+	/* Open files the VMM inherits: fds[i] becomes its target_fds[i]. */
+	const int *fds;
+	const int *target_fds;
+	size_t n_fds;
 	unsigned int start_timeout_ms;	/* 0: a default */
 };
 

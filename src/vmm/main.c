@@ -1,16 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* duvisor-vmm: command line. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/options.h"
 #include "core/vmm.h"
 
 #ifndef DUVISOR_VERSION
 #define DUVISOR_VERSION "unknown"
+#endif
+
+/* Packagers may turn the sandbox on by default (-DSANDBOX_DEFAULT=1). */
+#ifndef SANDBOX_DEFAULT
+#define SANDBOX_DEFAULT 0
 #endif
 
 #define DEFAULT_MEM_SIZE MIB(256)
@@ -20,7 +27,7 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-"Usage: duvisor-vmm --kernel PATH [OPTIONS]\n"
+"Usage: duvisor-vmm --kernel PATH|--kernel-fd N [OPTIONS]\n"
 "Run one virtual machine that boots a Linux kernel directly.\n"
 "\n"
 "Guest:\n"
@@ -34,10 +41,31 @@ static void usage(FILE *out)
 "Console (the guest's COM1, ttyS0):\n"
 "      --console KIND     stdio (default), pty (its path is printed),\n"
 "                         unix:PATH (a listening socket; the newest client\n"
-"                         gets the console), file:PATH (output only), null\n"
+"                         gets the console), file:PATH (output only),\n"
+"                         fd:N (an inherited socket or pty), null\n"
 "      --console-log PATH also append all console output to PATH\n"
 "  On an interactive stdio console, Ctrl-A x quits, Ctrl-A p presses the\n"
 "  power button and Ctrl-A Ctrl-A sends Ctrl-A.\n"
+"\n"
+"Devices (virtio-mmio):\n"
+"      --disk path=FILE[,readonly=on][,serial=S][,direct=on]\n"
+"      --disk fd=N[,...]  a raw disk image or block device (up to 8; the\n"
+"                         guest sees them as vda, vdb... in this order);\n"
+"                         fd=N: an open descriptor inherited from a manager;\n"
+"                         serial: printable ASCII, cut to 20 bytes (the\n"
+"                         guest's /sys/block/vdX/serial, by-id names);\n"
+"                         direct=on: O_DIRECT, bypass the host page cache\n"
+"      --rng              an entropy device fed by getrandom()\n"
+"\n"
+"Control and confinement (docs/control-protocol.md, docs/sandbox.md):\n"
+"      --control unix:PATH  listen for managers on a SOCK_SEQPACKET socket\n"
+"      --control-fd N     an inherited listening or connected socket\n"
+"      --kvm-fd N         an open /dev/kvm instead of opening it\n"
+"      --kernel-fd N, --initrd-fd N\n"
+"                         open images instead of --kernel/--initrd paths\n"
+"      --user UID --group GID\n"
+"                         drop to these ids before running the guest\n"
+"      --sandbox on|off   seccomp allowlists per thread (default %s)\n"
 "\n"
 "Behaviour:\n"
 "      --no-reboot        exit when the guest resets instead of rebooting it\n"
@@ -55,7 +83,8 @@ static void usage(FILE *out)
 "  32  the guest reset and --no-reboot was given\n"
 "  33  the guest triple-faulted (CPU shutdown)\n"
 "  34  the guest reported a crash\n"
-"  35  the accelerator could not run the guest\n");
+"  35  the accelerator could not run the guest\n",
+		SANDBOX_DEFAULT ? "on" : "off");
 }
 
 enum {
@@ -64,6 +93,17 @@ enum {
 	OPT_NO_REBOOT,
 	OPT_STATS,
 	OPT_VERSION,
+	OPT_DISK,
+	OPT_RNG,
+	OPT_CONTROL,
+	OPT_CONTROL_FD,
+	OPT_KVM_FD,
+	OPT_KERNEL_FD,
+	OPT_INITRD_FD,
+	OPT_USER,
+	OPT_GROUP,
+	OPT_SANDBOX,
+	OPT_TEST_FORBIDDEN,
 };
 
 static const struct option long_options[] = {
@@ -74,6 +114,19 @@ static const struct option long_options[] = {
 	{ "cpus", required_argument, NULL, 'c' },
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "control", required_argument, NULL, OPT_CONTROL },
+	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+	{ "kernel-fd", required_argument, NULL, OPT_KERNEL_FD },
+	{ "initrd-fd", required_argument, NULL, OPT_INITRD_FD },
+	{ "user", required_argument, NULL, OPT_USER },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	/* Tests only: lets a control request attempt a forbidden call. */
+	{ "test-trigger-forbidden-syscall", no_argument, NULL,
+	  OPT_TEST_FORBIDDEN },
 	{ "no-reboot", no_argument, NULL, OPT_NO_REBOOT },
 	{ "stats", no_argument, NULL, OPT_STATS },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -96,13 +149,50 @@ static int bad_arg(const char *fmt, ...)
 	return VMM_EXIT_FAILURE;
 }
 
+/* An inherited descriptor number; it must be open. */
+static int parse_fd_arg(const char *opt, const char *s, int *fd)
+{
+	uint64_t v;
+
+	if (parse_uint(s, INT32_MAX, &v) < 0)
+		return bad_arg("%s: invalid descriptor '%s'", opt, s);
+	if (fcntl((int)v, F_GETFD) < 0)
+		return bad_arg("%s: descriptor %s is not open", opt, s);
+	*fd = (int)v;
+	return 0;
+}
+
+/* Numeric ids only: name lookups would need /etc at a manager's whim. */
+static int parse_id_arg(const char *opt, const char *s, uint32_t *id)
+{
+	uint64_t v;
+
+	if (parse_uint(s, UINT32_MAX - 1, &v) < 0)
+		return bad_arg("%s: invalid numeric id '%s'", opt, s);
+	*id = (uint32_t)v;
+	return 0;
+}
+
+static const char *fd_name(char *buf, size_t size, int fd)
+{
+	snprintf(buf, size, "fd:%d", fd);
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	struct vmm_config cfg = {
 		.mem_size = DEFAULT_MEM_SIZE,
 		.ncpus = 1,
 		.console_spec = "stdio",
+		.kvm_fd = -1,
+		.kernel_fd = -1,
+		.initrd_fd = -1,
+		.control_fd = -1,
+		.sandbox = SANDBOX_DEFAULT,
 	};
+	char err[256], kernel_name[32], initrd_name[32];
+	bool have_uid = false, have_gid = false;
 	uint64_t v;
 	int opt;
 
@@ -136,12 +226,64 @@ int main(int argc, char **argv)
 		case OPT_CONSOLE:
 			if (!console_spec_valid(optarg))
 				return bad_arg("invalid console '%s' (stdio, "
-					       "pty, unix:PATH, file:PATH or "
-					       "null)", optarg);
+					       "pty, unix:PATH, file:PATH, "
+					       "fd:N or null)", optarg);
 			cfg.console_spec = optarg;
 			break;
 		case OPT_CONSOLE_LOG:
 			cfg.console_log = optarg;
+			break;
+		case OPT_DISK:
+			if (cfg.ndisks == VMM_MAX_DISKS)
+				return bad_arg("at most %d disks", VMM_MAX_DISKS);
+			if (parse_disk_option(optarg, &cfg.disks[cfg.ndisks],
+					      err, sizeof(err)) < 0)
+				return bad_arg("--disk %s: %s", optarg, err);
+			cfg.ndisks++;
+			break;
+		case OPT_RNG:
+			cfg.rng = true;
+			break;
+		case OPT_CONTROL:
+			if (strncmp(optarg, "unix:", 5) || !optarg[5])
+				return bad_arg("invalid control '%s' (unix:PATH)",
+					       optarg);
+			cfg.control_spec = optarg;
+			break;
+		case OPT_CONTROL_FD:
+			if (parse_fd_arg("--control-fd", optarg, &cfg.control_fd))
+				return VMM_EXIT_FAILURE;
+			break;
+		case OPT_KVM_FD:
+			if (parse_fd_arg("--kvm-fd", optarg, &cfg.kvm_fd))
+				return VMM_EXIT_FAILURE;
+			break;
+		case OPT_KERNEL_FD:
+			if (parse_fd_arg("--kernel-fd", optarg, &cfg.kernel_fd))
+				return VMM_EXIT_FAILURE;
+			break;
+		case OPT_INITRD_FD:
+			if (parse_fd_arg("--initrd-fd", optarg, &cfg.initrd_fd))
+				return VMM_EXIT_FAILURE;
+			break;
+		case OPT_USER:
+			if (parse_id_arg("--user", optarg, &cfg.uid))
+				return VMM_EXIT_FAILURE;
+			have_uid = true;
+			break;
+		case OPT_GROUP:
+			if (parse_id_arg("--group", optarg, &cfg.gid))
+				return VMM_EXIT_FAILURE;
+			have_gid = true;
+			break;
+		case OPT_SANDBOX:
+			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
+				return bad_arg("--sandbox takes on or off, not "
+					       "'%s'", optarg);
+			cfg.sandbox = !strcmp(optarg, "on");
+			break;
+		case OPT_TEST_FORBIDDEN:
+			cfg.test_forbidden_syscall = true;
 			break;
 		case OPT_NO_REBOOT:
 			cfg.no_reboot = true;
@@ -167,6 +309,22 @@ int main(int argc, char **argv)
 	}
 	if (optind < argc)
 		return bad_arg("unexpected argument '%s'", argv[optind]);
+	if (cfg.kernel_fd >= 0 && cfg.kernel_path)
+		return bad_arg("%s", "give one of --kernel and --kernel-fd");
+	if (cfg.initrd_fd >= 0 && cfg.initrd_path)
+		return bad_arg("%s", "give one of --initrd and --initrd-fd");
+	if (cfg.control_fd >= 0 && cfg.control_spec)
+		return bad_arg("%s", "give one of --control and --control-fd");
+	if (have_uid != have_gid)
+		return bad_arg("%s", "--user and --group go together");
+	cfg.drop_ids = have_uid;
+	/* Messages name inherited images by their descriptor. */
+	if (cfg.kernel_fd >= 0)
+		cfg.kernel_path = fd_name(kernel_name, sizeof(kernel_name),
+					  cfg.kernel_fd);
+	if (cfg.initrd_fd >= 0)
+		cfg.initrd_path = fd_name(initrd_name, sizeof(initrd_name),
+					  cfg.initrd_fd);
 	if (!cfg.kernel_path)
 		return bad_arg("%s", "no kernel given: use --kernel PATH");
 	return vmm_run(&cfg);

@@ -64,9 +64,10 @@ def needs_real_kvm():
 
 
 def domain_xml(name, action="shell", uuid=None, extra_cmdline="", kernel=None,
-               on_reboot=None):
+               on_reboot=None, devices=""):
     """The guest fixture doing @action (tests/guest/README.md); @kernel
-    replaces its kernel (then without the initrd)."""
+    replaces its kernel (then without the initrd); @devices is more
+    device XML."""
     g = guest_dir()
     uuid_el = f"<uuid>{uuid}</uuid>" if uuid else ""
     cmdline = f"console=ttyS0 quiet dvaction={action} {extra_cmdline}".strip()
@@ -83,7 +84,7 @@ def domain_xml(name, action="shell", uuid=None, extra_cmdline="", kernel=None,
   </os>{reboot_el}
   <devices>
     <serial type='pty'/>
-    <console type='pty'/>
+    <console type='pty'/>{devices}
   </devices>
 </domain>
 """

@@ -11,6 +11,7 @@ runs real guests (fixtures and settings: sysfixtures.py):
 Each guest boot takes 10-20 s there, so the tests share boots where
 they can.  test_lifecycle.py goes through the rest of the lifecycle.
 """
+import base64
 import os
 import signal
 import time
@@ -197,3 +198,46 @@ def test_daemon_restart_keeps_guest(daemon, libvirt):
     finally:
         ev.close()
         c.close()
+
+
+def test_virtio_disks_and_rng_from_domain_xml(daemon, conn, events, libvirt,
+                                              tmp_path):
+    """<disk> and <rng> reach the guest: the daemon opens the images and
+    hands them to the VMM as descriptors, in target order."""
+    data = tmp_path / "data.img"
+    data.write_bytes(b"\0" * (8 << 20))
+    ro = tmp_path / "ro.img"
+    ro.write_bytes(b"\xa5" * (4 << 20))
+    devices = f"""
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw'/>
+      <source file='{ro}'/><target dev='vdb' bus='virtio'/>
+      <readonly/><serial>SYS-RO</serial>
+    </disk>
+    <disk type='file' device='disk'>
+      <driver name='qemu' type='raw' cache='writeback'/>
+      <source file='{data}'/><target dev='vda' bus='virtio'/>
+      <serial>SYS-DATA</serial>
+    </disk>
+    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>"""
+    cmd = ("echo SERIALS $(cat /sys/block/vda/serial) $(cat /sys/block/vdb/serial) "
+           "RO $(cat /sys/block/vda/ro) $(cat /sys/block/vdb/ro); "
+           "echo written-by-the-guest | dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null; "
+           "dd if=/dev/zero of=/dev/vdb bs=512 count=1 conv=fsync 2>/dev/null; "
+           "echo RNG $(cat /sys/class/misc/hw_random/rng_current)")
+    dvcmd = base64.b64encode(cmd.encode()).decode()
+    dom = conn.defineXML(domain_xml("sys-disks", action="poweroff",
+                                    extra_cmdline=f"dvcmd={dvcmd}",
+                                    devices=devices))
+    dom.create()
+    dvh.wait_state(dom, libvirt.VIR_DOMAIN_SHUTOFF, timeout=BOOT_TIMEOUT)
+    assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF,
+                           libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN]
+    console = (daemon.log_dir / "sys-disks.console.log").read_text(errors="replace")
+    assert "SERIALS SYS-DATA SYS-RO RO 0 1" in console, console[-3000:]
+    assert "RNG virtio_rng" in console
+    assert data.read_bytes().startswith(b"written-by-the-guest\n")
+    assert ro.read_bytes() == b"\xa5" * (4 << 20)
+    log = (daemon.log_dir / "sys-disks.log").read_text().replace("'", "")
+    assert "--disk fd=3,serial=SYS-DATA --disk fd=4,readonly=on,serial=SYS-RO --rng" in log
+    dom.undefine()

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
 	cfg.com1_irq = X86_COM1_IRQ;
 	cfg.pm_port = X86_PM_PORT;
 	cfg.ged_irq = X86_GED_IRQ;
+	cfg.pvpanic_port = X86_PVPANIC_PORT;
 	cfg.nvirtio_mmio = nvirtio;
 	for (i = 0; i < nvirtio; i++) {
 		cfg.virtio_mmio[i].base = X86_MMIO_DEVICES_BASE +

@@ -114,7 +114,10 @@ check_case() {
 	want DSDT.dsl 1 'Name \(_S5, Package \(0x04\)'
 	want DSDT.dsl 1 'Scope \(_SB\)'
 	want DSDT.dsl 1 'EisaId \("PNP0501"\)'
-	want DSDT.dsl 1 'IO \(Decode16,'
+	# COM1 and pvpanic (QEMU0001 at port 0x505).
+	want DSDT.dsl 2 'IO \(Decode16,'
+	want DSDT.dsl 1 'Name \(_HID, "QEMU0001"\)'
+	want DSDT.dsl 2 '0x0505,'
 	want DSDT.dsl 1 'IRQ \(Edge, ActiveHigh, Exclusive, \)'
 	want DSDT.dsl 1 'Device \(PWRB\)'
 	want DSDT.dsl 1 'EisaId \("PNP0C0C"\)'

@@ -42,6 +42,7 @@ static void make_config(struct acpi_config *cfg, uint32_t ncpus,
 	cfg->com1_irq = X86_COM1_IRQ;
 	cfg->pm_port = X86_PM_PORT;
 	cfg->ged_irq = X86_GED_IRQ;
+	cfg->pvpanic_port = X86_PVPANIC_PORT;
 	cfg->nvirtio_mmio = nvirtio;
 	for (i = 0; i < nvirtio; i++) {
 		cfg->virtio_mmio[i].base = X86_MMIO_DEVICES_BASE + i * 0x1000;
@@ -249,6 +250,16 @@ static void check_dsdt(const struct built *b, const struct acpi_config *cfg)
 			 cfg->com1_port ? 1 : 0);
 	g_assert_cmpuint(count_mem(d, n, "LNRO0005", 9), ==,
 			 cfg->nvirtio_mmio);
+	/* pvpanic: QEMU0001 with an I/O port descriptor for its one port. */
+	if (cfg->pvpanic_port) {
+		const uint8_t io[] = { 0x47, 0x01, cfg->pvpanic_port & 0xff,
+				       cfg->pvpanic_port >> 8,
+				       cfg->pvpanic_port & 0xff,
+				       cfg->pvpanic_port >> 8, 0x01, 0x01 };
+
+		g_assert_cmpuint(count_mem(d, n, "QEMU0001", 9), ==, 1);
+		g_assert_cmpuint(count_mem(d, n, io, sizeof(io)), ==, 1);
+	}
 	if (cfg->nvirtio_mmio)
 		g_assert_cmpuint(count_mem(d, n, "V000", 4), ==, 1);
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* From a domain definition to duvisor-vmm's command line. */
+#include <fcntl.h>
 #include <string.h>
 
 #include "test-domain-conf.h"
@@ -10,16 +11,31 @@ static char *joined(GPtrArray *argv)
 	return g_strjoinv(" ", (char **)argv->pdata);
 }
 
-/* The argv of @xml as one string; @warnings gets the skipped parts. */
+/* The launch plan of @xml as one string: the argv, then each file to
+ * pass as " <fd N: PATH MODE>"; @warnings gets the skipped parts. */
 static char *args_of(const char *xml, unsigned flags, GPtrArray *warnings)
 {
 	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)duvisor_vmm_file_free);
 	g_autoptr(GPtrArray) argv = duvisor_domain_def_vmm_args(
-		def, VMM_PATH, flags, warnings, &error);
+		def, VMM_PATH, flags, files, warnings, &error);
+	g_autofree char *line = NULL;
+	GString *plan;
 
 	g_assert_no_error(error);
-	return joined(argv);
+	line = joined(argv);
+	plan = g_string_new(line);
+	for (guint i = 0; i < files->len; i++) {
+		const struct duvisor_vmm_file *f = g_ptr_array_index(files, i);
+
+		g_string_append_printf(
+			plan, " <fd %d: %s %s%s>", f->target_fd, f->path,
+			(f->open_flags & O_ACCMODE) == O_RDONLY ? "ro" : "rw",
+			f->open_flags & O_DIRECT ? " direct" : "");
+	}
+	return g_string_free(plan, FALSE);
 }
 
 static void expect_args_error(const char *xml, unsigned flags,
@@ -27,8 +43,10 @@ static void expect_args_error(const char *xml, unsigned flags,
 {
 	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)duvisor_vmm_file_free);
 	GPtrArray *argv = duvisor_domain_def_vmm_args(def, VMM_PATH, flags,
-						      NULL, &error);
+						      files, NULL, &error);
 
 	g_assert_null(argv);
 	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_CONFIG_UNSUPPORTED);
@@ -75,8 +93,10 @@ static void test_nova(void)
 
 	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console pty "
 				"--console-log /var/lib/nova/instances/"));
-	/* 2 disks, NIC, RNG, balloon, VNC, video, USB tablet. */
-	g_assert_cmpuint(w->len, ==, 8);
+	/* A qcow2 disk, the config CD-ROM, NIC, balloon, VNC, video, USB
+	 * tablet; the RNG is given. */
+	g_assert_nonnull(strstr(args, " --rng"));
+	g_assert_cmpuint(w->len, ==, 7);
 }
 
 static void test_full(void)
@@ -87,7 +107,10 @@ static void test_full(void)
 	gboolean hotplug = FALSE, ps2 = FALSE;
 
 	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console "
-				"file:/var/log/duvisor/full.log --no-reboot"));
+				"file:/var/log/duvisor/full.log --disk "
+				"fd=3,serial=ROOT-0001 --disk fd=4 --rng "
+				"--no-reboot <fd 3: /var/lib/duvisor/root.img "
+				"rw> <fd 4: /dev/vg0/data rw>"));
 	for (guint i = 0; i < w->len; i++) {
 		const char *m = g_ptr_array_index(w, i);
 
@@ -120,6 +143,36 @@ static void test_consoles(void)
 	}
 }
 
+/* Raw virtio disks become passed fds in target order; the rest is said. */
+static void test_disks(void)
+{
+	g_autofree char *xml = dc_domain(NULL,
+		"<disk type='file' device='disk'><driver name='qemu' "
+		"type='raw'/><source file='/img/b.raw'/><target dev='vdb' "
+		"bus='virtio'/><readonly/><serial>SER-b</serial></disk>"
+		"<disk type='block' device='disk'><driver name='qemu' "
+		"type='raw' cache='none'/><source dev='/dev/sdz'/>"
+		"<target dev='vda' bus='virtio'/></disk>"
+		"<disk type='file' device='disk'><driver name='qemu' "
+		"type='qcow2'/><source file='/img/q.qcow2'/><target dev='vdc' "
+		"bus='virtio'/></disk>"
+		"<disk type='file' device='cdrom'><source file='/img/c.iso'/>"
+		"<target dev='sda' bus='sata'/><readonly/></disk>"
+		"<rng model='virtio'><backend model='random'>/dev/urandom"
+		"</backend></rng>");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+
+	g_assert_nonnull(strstr(args, " --disk fd=3,direct=on --disk "
+				"fd=4,readonly=on,serial=SER-b --rng "));
+	g_assert_true(g_str_has_suffix(args, " <fd 3: /dev/sdz rw direct> "
+				       "<fd 4: /img/b.raw ro>"));
+	g_assert_cmpuint(w->len, ==, 2);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "disk 'vdc': qcow2"));
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 1), "disk 'sda': CD-ROM"));
+	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT, "disk 'vdc'");
+}
+
 static void test_refused(void)
 {
 	g_autofree char *nokernel = g_strdup(
@@ -137,6 +190,7 @@ static void test_refused(void)
 	g_autofree char *port1 = dc_domain(NULL,
 		"<serial type='pty'><target port='1'/></serial>");
 	g_autofree char *rng = dc_domain(NULL,
+		"<rng model='virtio'><backend model='random'/></rng>"
 		"<rng model='virtio'><backend model='random'/></rng>");
 	g_autoptr(GError) error = NULL;
 
@@ -145,9 +199,9 @@ static void test_refused(void)
 	expect_args_error(emulator, 0, "qemu-system-x86_64");
 	expect_args_error(connect, 0, "mode='bind'");
 	expect_args_error(port1, DUVISOR_VMM_ARGS_STRICT, "port 1");
-	expect_args_error(rng, DUVISOR_VMM_ARGS_STRICT, "RNG");
+	expect_args_error(rng, DUVISOR_VMM_ARGS_STRICT, "a second RNG");
 	g_assert_null(duvisor_domain_def_vmm_args(NULL, VMM_PATH, 0, NULL,
-						  &error));
+						  NULL, &error));
 	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_INVALID_ARG);
 }
 
@@ -159,5 +213,6 @@ void dc_register_vmm(void)
 	g_test_add_func("/domain-conf/vmm-args/nova", test_nova);
 	g_test_add_func("/domain-conf/vmm-args/full", test_full);
 	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
+	g_test_add_func("/domain-conf/vmm-args/disks", test_disks);
 	g_test_add_func("/domain-conf/vmm-args/refused", test_refused);
 }

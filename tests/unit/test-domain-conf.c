@@ -363,12 +363,15 @@ static void test_tck(void)
 	g_autoptr(duvisor_domain_def) def = fixture_def("domain-tck.xml");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GPtrArray) argv = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)duvisor_vmm_file_free);
 
 	g_assert_cmpstr(def->boot_devs[0], ==, "hd");
 	g_assert_null(def->boot_devs[1]);
 	g_assert_cmpint(def->on_reboot, ==, DUVISOR_ACTION_DESTROY);
 	g_assert_cmpuint(def->rngs->len, ==, 1);
-	argv = duvisor_domain_def_vmm_args(def, VMM_PATH, 0, NULL, &error);
+	argv = duvisor_domain_def_vmm_args(def, VMM_PATH, 0, files, NULL,
+					   &error);
 	g_assert_no_error(error);
 	g_assert_cmpstr(g_ptr_array_index(argv, argv->len - 2), ==,
 			"--no-reboot");

@@ -48,7 +48,7 @@ def b64(cmd):
 class Vmm:
     """A running duvisor-vmm with its console on a pipe, read line by line."""
 
-    def __init__(self, args, console_stdio=True):
+    def __init__(self, args, console_stdio=True, pass_fds=()):
         self.args = args
         self.lines = []
         self.stderr_lines = []
@@ -58,6 +58,7 @@ class Vmm:
             stdin=subprocess.PIPE if console_stdio else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            pass_fds=pass_fds,
         )
         self._readers = [
             threading.Thread(target=self._pump, args=(self.proc.stdout, self.lines), daemon=True),
@@ -148,18 +149,19 @@ def run_vmm(guest, request):
     started = []
 
     def start(cmdline_extra="", action="poweroff", command=None, kernel="vmlinuz",
-              memory="256M", cpus=1, extra_args=(), binary=None, console_stdio=True):
+              memory="256M", cpus=1, extra_args=(), binary=None, console_stdio=True,
+              pass_fds=(), wrapper=()):
         cmdline = "console=ttyS0 quiet"
         if command is not None:
             cmdline += f" dvcmd={b64(command)}"
         cmdline += f" dvaction={action}"
         if cmdline_extra:
             cmdline += " " + cmdline_extra
-        args = [binary or vmm_binary(), "--kernel", str(guest / kernel),
+        args = [*wrapper, binary or vmm_binary(), "--kernel", str(guest / kernel),
                 "--initrd", str(guest / "initramfs.cpio.gz"),
                 "--cmdline", cmdline, "--memory", str(memory),
                 "--cpus", str(cpus), *extra_args]
-        vm = Vmm(args, console_stdio=console_stdio)
+        vm = Vmm(args, console_stdio=console_stdio, pass_fds=pass_fds)
         vm.cmdline = cmdline
         started.append(vm)
         return vm

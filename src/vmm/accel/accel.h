@@ -94,6 +94,11 @@ struct accel_ops {
 	/* Port/MMIO writes the accelerator absorbs by signalling efd. */
 	int (*vm_add_ioeventfd)(struct accel_vm *vm, uint64_t addr,
 				uint32_t len, bool pio, int efd);
+	/* The same for MMIO writes of exactly `data` (a virtqueue index). */
+	int (*vm_add_ioeventfd_match)(struct accel_vm *vm, uint64_t addr,
+				      uint32_t len, uint64_t data, int efd);
+	/* Each write to efd pulses the (edge-triggered) line gsi. */
+	int (*vm_add_irqfd)(struct accel_vm *vm, uint32_t gsi, int efd);
 
 	int (*vcpu_create)(struct accel_vm *vm, uint32_t index,
 			   struct accel_vcpu **out);

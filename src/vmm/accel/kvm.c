@@ -165,6 +165,11 @@ static int kvm_vm_set_irq(struct accel_vm *vm, uint32_t gsi, bool level)
 	return ioctl(vm->fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
 }
 
+static int add_ioeventfd(struct accel_vm *vm, struct kvm_ioeventfd *ioe)
+{
+	return ioctl(vm->fd, KVM_IOEVENTFD, ioe) < 0 ? -errno : 0;
+}
+
 static int kvm_vm_add_ioeventfd(struct accel_vm *vm, uint64_t addr,
 				uint32_t len, bool pio, int efd)
 {
@@ -175,7 +180,28 @@ static int kvm_vm_add_ioeventfd(struct accel_vm *vm, uint64_t addr,
 		.flags = pio ? KVM_IOEVENTFD_FLAG_PIO : 0,
 	};
 
-	return ioctl(vm->fd, KVM_IOEVENTFD, &ioe) < 0 ? -errno : 0;
+	return add_ioeventfd(vm, &ioe);
+}
+
+static int kvm_vm_add_ioeventfd_match(struct accel_vm *vm, uint64_t addr,
+				      uint32_t len, uint64_t data, int efd)
+{
+	struct kvm_ioeventfd ioe = {
+		.datamatch = data,
+		.addr = addr,
+		.len = len,
+		.fd = efd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH,
+	};
+
+	return add_ioeventfd(vm, &ioe);
+}
+
+static int kvm_vm_add_irqfd(struct accel_vm *vm, uint32_t gsi, int efd)
+{
+	struct kvm_irqfd irqfd = { .fd = (uint32_t)efd, .gsi = gsi };
+
+	return ioctl(vm->fd, KVM_IRQFD, &irqfd) < 0 ? -errno : 0;
 }
 
 static int kvm_vcpu_create(struct accel_vm *vm, uint32_t index,
@@ -321,6 +347,8 @@ const struct accel_ops accel_kvm_ops = {
 	.vm_add_memory = kvm_vm_add_memory,
 	.vm_set_irq = kvm_vm_set_irq,
 	.vm_add_ioeventfd = kvm_vm_add_ioeventfd,
+	.vm_add_ioeventfd_match = kvm_vm_add_ioeventfd_match,
+	.vm_add_irqfd = kvm_vm_add_irqfd,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_run = kvm_vcpu_run,

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "core/sandbox.h"
 #include "core/util.h"
 
 #define ESCAPE_CHAR 0x01  /* Ctrl-A */
@@ -22,11 +23,22 @@ static const char *spec_arg(const char *spec, const char *prefix)
 	return strncmp(spec, prefix, n) == 0 && spec[n] ? spec + n : NULL;
 }
 
+/* fd:N, a descriptor the manager opened for us; -1 if spec is not one. */
+static int spec_fd(const char *spec)
+{
+	const char *arg = spec_arg(spec, "fd:");
+	uint64_t v;
+
+	if (!arg || parse_uint(arg, INT32_MAX, &v) < 0)
+		return -1;
+	return (int)v;
+}
+
 bool console_spec_valid(const char *spec)
 {
 	return !strcmp(spec, "stdio") || !strcmp(spec, "pty") ||
 	       !strcmp(spec, "null") || spec_arg(spec, "unix:") ||
-	       spec_arg(spec, "file:");
+	       spec_arg(spec, "file:") || spec_fd(spec) >= 0;
 }
 
 static int set_nonblock(int fd)
@@ -166,6 +178,12 @@ int console_open(struct console *con, const char *spec, const char *log_path)
 	} else if ((arg = spec_arg(spec, "file:"))) {
 		con->kind = CONSOLE_FILE;
 		r = open_file(con, arg);
+	} else if (spec_fd(spec) >= 0) {
+		con->kind = CONSOLE_FD;
+		con->in_fd = con->out_fd = spec_fd(spec);
+		r = set_nonblock(con->in_fd);
+		if (r < 0)
+			vmm_error("console %s: %s", spec, strerror(-r));
 	} else if (!strcmp(spec, "null")) {
 		con->kind = CONSOLE_NULL;
 		r = 0;
@@ -207,9 +225,12 @@ void console_close(struct console *con)
 		drop_client(con);
 		if (con->listen_fd >= 0) {
 			close(con->listen_fd);
-			unlink(con->path);
+			/* Sandboxed, paths are off limits: the manager cleans up. */
+			if (!sandbox_active())
+				unlink(con->path);
 		}
-	} else if (con->kind == CONSOLE_PTY || con->kind == CONSOLE_FILE) {
+	} else if (con->kind == CONSOLE_PTY || con->kind == CONSOLE_FILE ||
+		   con->kind == CONSOLE_FD) {
 		if (con->out_fd >= 0)
 			close(con->out_fd);
 	}
@@ -278,6 +299,7 @@ static void on_input(void *opaque, uint32_t events)
 		if (con->kind == CONSOLE_UNIX) {
 			drop_client(con);
 		} else if (con->kind == CONSOLE_STDIO ||
+			   con->kind == CONSOLE_FD ||
 			   (events & (EPOLLHUP | EPOLLERR))) {
 			/* End of stdin is not the end of the VM. */
 			event_loop_remove(con->loop, con->in_fd);

@@ -21,6 +21,7 @@ enum console_kind {
 	CONSOLE_PTY,
 	CONSOLE_UNIX,
 	CONSOLE_FILE,
+	CONSOLE_FD,              /* a manager's socket or pty, both ways */
 };
 
 /* Whoever consumes input: the UART. */
@@ -55,8 +56,8 @@ struct console {
 };
 
 /*
- * spec: "stdio", "pty", "unix:PATH", "file:PATH" or "null". Returns 0, or
- * -errno with a message already printed.
+ * spec: "stdio", "pty", "unix:PATH", "file:PATH", "fd:N" or "null".
+ * Returns 0, or -errno with a message already printed.
  */
 int console_open(struct console *con, const char *spec, const char *log_path);
 void console_close(struct console *con);

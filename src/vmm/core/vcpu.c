@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "core/sandbox.h"
 #include "core/vmm.h"
 
 /* Kicks a vCPU thread out of the guest; the handler does nothing. */
@@ -95,6 +96,34 @@ static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 	}
 }
 
+/* Waits outside the guest while the VM is paused, unless it stops. */
+static void park_while_paused(struct vcpu *vcpu)
+{
+	struct vcpu_pause *p = &vcpu->vm->vmm->pause;
+
+	if (!__atomic_load_n(&p->paused, __ATOMIC_ACQUIRE))
+		return;
+	pthread_mutex_lock(&p->lock);
+	if (p->paused && vm_stop_reason(vcpu->vm) == VM_STOP_NONE) {
+		p->parked++;
+		pthread_cond_broadcast(&p->cond);
+		while (p->paused && vm_stop_reason(vcpu->vm) == VM_STOP_NONE)
+			pthread_cond_wait(&p->cond, &p->lock);
+		p->parked--;
+	}
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void leave_run_loop(struct vcpu *vcpu)
+{
+	struct vcpu_pause *p = &vcpu->vm->vmm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	p->active--;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *vcpu = arg;
@@ -106,9 +135,20 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	/* Guest code may own this thread from here on: confine it first. */
+	if (sandbox_enter_vcpu_thread() < 0) {
+		vmm_error("vCPU %u: cannot install its seccomp filter",
+			  vcpu->index);
+		vm_request_stop(vm, VM_STOP_ERROR);
+	}
 
-	while (vm_stop_reason(vm) == VM_STOP_NONE) {
-		int r = ops->vcpu_run(vcpu->acc, &exit);
+	for (;;) {
+		int r;
+
+		park_while_paused(vcpu);
+		if (vm_stop_reason(vm) != VM_STOP_NONE)
+			break;
+		r = ops->vcpu_run(vcpu->acc, &exit);
 
 		if (r < 0) {
 			vmm_error("vCPU %u: run failed: %s", vcpu->index,
@@ -120,6 +160,7 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(vcpu, &exit))
 			break;
 	}
+	leave_run_loop(vcpu);
 	return NULL;
 }
 
@@ -139,8 +180,12 @@ int vcpus_start(struct vm *vm)
 	for (uint32_t i = 0; i < vm->ncpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
+		pthread_mutex_lock(&vm->vmm->pause.lock);
+		vm->vmm->pause.active++;
+		pthread_mutex_unlock(&vm->vmm->pause.lock);
 		r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
 		if (r) {
+			leave_run_loop(vcpu);
 			vmm_error("cannot start vCPU %u: %s", i, strerror(r));
 			vm_request_stop(vm, VM_STOP_ERROR);
 			return -r;
@@ -150,7 +195,7 @@ int vcpus_start(struct vm *vm)
 	return 0;
 }
 
-void vcpus_stop(struct vm *vm)
+static void kick_all(struct vm *vm)
 {
 	const struct accel_ops *ops = vm->vmm->ops;
 
@@ -162,6 +207,45 @@ void vcpus_stop(struct vm *vm)
 		ops->vcpu_request_exit(vcpu->acc);
 		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
 	}
+}
+
+void vcpus_pause(struct vmm *vmm)
+{
+	struct vcpu_pause *p = &vmm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	__atomic_store_n(&p->paused, true, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&p->lock);
+	if (!vmm->vm)
+		return;
+	kick_all(vmm->vm);
+	/* Device work a vCPU is in the middle of is short: wait for it. */
+	pthread_mutex_lock(&p->lock);
+	while (p->parked < p->active &&
+	       vm_stop_reason(vmm->vm) == VM_STOP_NONE)
+		pthread_cond_wait(&p->cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpus_resume(struct vmm *vmm)
+{
+	struct vcpu_pause *p = &vmm->pause;
+
+	pthread_mutex_lock(&p->lock);
+	__atomic_store_n(&p->paused, false, __ATOMIC_RELEASE);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+void vcpus_stop(struct vm *vm)
+{
+	struct vcpu_pause *p = &vm->vmm->pause;
+
+	kick_all(vm);
+	/* Parked vCPUs see the stop reason once woken. */
+	pthread_mutex_lock(&p->lock);
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
 	for (uint32_t i = 0; i < vm->ncpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 

@@ -10,7 +10,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "core/control.h"
+#include "core/sandbox.h"
 #include "core/vmm.h"
+#include "virtio/setup.h"
 
 /* Kernels and initrds larger than this are certainly a mistake. */
 #define MAX_IMAGE_SIZE GIB(2)
@@ -52,10 +55,17 @@ static int read_image(const char *what, const char *path, int fd,
 	return r;
 }
 
-/* Opens and reads an image once up front, so a bad path fails at start. */
-static int open_image(const char *what, const char *path, int *fd,
-		      struct file_buf *out)
+/*
+ * Opens and reads an image once up front, so a bad path fails at start;
+ * a manager may hand it in as an open fd (inherited >= 0) instead.
+ */
+static int open_image(const char *what, const char *path, int inherited,
+		      int *fd, struct file_buf *out)
 {
+	if (inherited >= 0) {
+		*fd = inherited;
+		return read_image(what, path, *fd, out);
+	}
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0) {
 		int r = -errno;
@@ -169,7 +179,15 @@ fail:
 	return NULL;
 }
 
-static void request_quit(struct vmm *vmm)
+void vmm_sum_stats(const struct vmm *vmm, struct vcpu_stats *out)
+{
+	*out = vmm->totals;
+	if (vmm->vm && vmm->vm->vcpus)
+		for (uint32_t i = 0; i < vmm->vm->ncpus; i++)
+			add_stats(out, &vmm->vm->vcpus[i].stats);
+}
+
+void vmm_request_quit(struct vmm *vmm)
 {
 	vmm->quit_requested = true;
 	if (vmm->vm)
@@ -192,7 +210,7 @@ static void on_signal(void *opaque, uint32_t events)
 		arch_vm_power_button(vmm->vm);
 		break;
 	case SIGQUIT:
-		request_quit(vmm);
+		vmm_request_quit(vmm);
 		break;
 	default:
 		break;
@@ -201,7 +219,7 @@ static void on_signal(void *opaque, uint32_t events)
 
 static void console_quit(void *opaque)
 {
-	request_quit(opaque);
+	vmm_request_quit(opaque);
 }
 
 static void console_power_button(void *opaque)
@@ -306,6 +324,7 @@ static enum vm_stop_reason run_once(struct vmm *vmm)
 	if (!vmm->vm)
 		return VM_STOP_NONE;
 	vmm->boots++;
+	control_boot_started(vmm->control);
 	if (vcpus_start(vmm->vm) == 0) {
 		while (vm_stop_reason(vmm->vm) == VM_STOP_NONE)
 			if (event_loop_run_once(vmm->loop, -1) < 0)
@@ -327,19 +346,23 @@ int vmm_run(const struct vmm_config *cfg)
 	int status = VMM_EXIT_FAILURE;
 
 	vmm.start_ns = now_ns_monotonic();
-	if (open_image("kernel", cfg->kernel_path, &vmm.kernel_fd,
-		       &vmm.kernel) < 0)
+	pthread_mutex_init(&vmm.pause.lock, NULL);
+	pthread_cond_init(&vmm.pause.cond, NULL);
+	if (open_image("kernel", cfg->kernel_path, cfg->kernel_fd,
+		       &vmm.kernel_fd, &vmm.kernel) < 0)
 		goto out_images;
 	if (cfg->initrd_path &&
-	    open_image("initrd", cfg->initrd_path, &vmm.initrd_fd,
-		       &vmm.initrd) < 0)
+	    open_image("initrd", cfg->initrd_path, cfg->initrd_fd,
+		       &vmm.initrd_fd, &vmm.initrd) < 0)
+		goto out_images;
+	if (vmm_open_backends(&vmm) < 0)
 		goto out_images;
 	vmm.loop = event_loop_new();
 	if (!vmm.loop || setup_signals(&vmm) < 0) {
 		vmm_error("cannot set up the event loop");
 		goto out_loop;
 	}
-	if (vmm.ops->open(-1, &vmm.acc) < 0)
+	if (vmm.ops->open(cfg->kvm_fd, &vmm.acc) < 0)
 		goto out_loop;
 	if (cfg->ncpus > MIN(vmm.ops->max_vcpus(vmm.acc), arch_max_vcpus())) {
 		vmm_error("%u vCPUs requested, at most %u possible", cfg->ncpus,
@@ -354,18 +377,32 @@ int vmm_run(const struct vmm_config *cfg)
 	};
 	if (console_attach(&vmm.console, vmm.loop, &actions) < 0)
 		goto out_console;
+	/* From here on no path is opened: every resource is at hand. */
+	if (control_open(&vmm) < 0 || sandbox_enter(cfg) < 0)
+		goto out_control;
 
 	for (;;) {
+		bool by_request, reboot;
+
 		reason = run_once(&vmm);
 		if (vmm.quit_requested && reason == VM_STOP_RESET)
 			reason = VM_STOP_QUIT;
-		if (reason != VM_STOP_RESET || cfg->no_reboot)
+		by_request = vmm.reset_requested;
+		vmm.reset_requested = false;
+		reboot = reason == VM_STOP_RESET &&
+			 (!cfg->no_reboot || by_request);
+		control_vm_stopped(vmm.control, reason, by_request, reboot);
+		if (!reboot)
 			break;
-		vmm_info("guest reset: rebooting");
+		vmm_info("%s reset: rebooting", by_request ? "requested" :
+			 "guest");
 	}
 	status = reason == VM_STOP_NONE ? VMM_EXIT_FAILURE : exit_status(reason);
+	control_exiting(vmm.control, status);
 	if (cfg->stats)
 		print_stats(&vmm);
+out_control:
+	control_close(&vmm);
 out_console:
 	console_close(&vmm.console);
 out_accel:
@@ -375,10 +412,13 @@ out_loop:
 		close(vmm.signal_fd);
 	event_loop_free(vmm.loop);
 out_images:
+	vmm_close_backends(&vmm);
 	drop_images(&vmm);
 	if (vmm.initrd_fd >= 0)
 		close(vmm.initrd_fd);
 	if (vmm.kernel_fd >= 0)
 		close(vmm.kernel_fd);
+	pthread_cond_destroy(&vmm.pause.cond);
+	pthread_mutex_destroy(&vmm.pause.lock);
 	return status;
 }

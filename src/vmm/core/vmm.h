@@ -27,6 +27,28 @@
 #define VMM_EXIT_CRASH         34  /* guest reported a crash */
 #define VMM_EXIT_VCPU_ERROR    35  /* the accelerator could not run the guest */
 
+#define VMM_MAX_DISKS 8
+#define VMM_DISK_SERIAL_MAX 20   /* virtio-blk's ID is 20 bytes */
+
+/* --disk: a raw image by path, or an fd a manager opened for us. */
+struct vmm_disk_config {
+	char path[4096];             /* empty with fd >= 0 */
+	int fd;
+	bool readonly;
+	bool direct;
+	char serial[VMM_DISK_SERIAL_MAX + 1];
+};
+
+#define VMM_MAX_NICS 4
+
+/* --net: a tap by name, or an open tap fd a manager passes. */
+struct vmm_net_config {
+	char tap[16];                /* IFNAMSIZ; empty with fd >= 0 */
+	int fd;
+	bool has_mac;
+	uint8_t mac[6];
+};
+
 struct vmm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -37,6 +59,22 @@ struct vmm_config {
 	const char *console_log;
 	bool no_reboot;
 	bool stats;
+	bool rng;
+	size_t ndisks;
+	struct vmm_disk_config disks[VMM_MAX_DISKS];
+	size_t nnics;
+	struct vmm_net_config nics[VMM_MAX_NICS];
+	/* Deprivileged start (docs/sandbox.md): fds a manager opened, -1
+	 * when the VMM opens the path itself. */
+	int kvm_fd;
+	int kernel_fd;
+	int initrd_fd;
+	const char *control_spec;    /* unix:PATH: the VMM listens */
+	int control_fd;              /* inherited listening or connected */
+	bool sandbox;
+	bool drop_ids;
+	uint32_t uid, gid;
+	bool test_forbidden_syscall;
 };
 
 enum vm_stop_reason {
@@ -68,7 +106,20 @@ struct vcpu {
 	struct vcpu_stats stats;
 };
 
+/* Pausing parks every vCPU thread outside the guest; it outlives reboots. */
+struct vcpu_pause {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool paused;
+	uint32_t active;          /* vCPU threads in their run loop */
+	uint32_t parked;
+};
+
 struct arch_vm;
+struct control;
+struct vm_virtio;
+struct blk_backend;
+struct tap;
 
 struct vm {
 	struct vmm *vmm;
@@ -80,6 +131,7 @@ struct vm {
 	struct vcpu *vcpus;
 	int stop_reason;          /* enum vm_stop_reason, set once */
 	struct arch_vm *arch;
+	struct vm_virtio *virtio;
 };
 
 struct vmm {
@@ -92,6 +144,10 @@ struct vmm {
 	int initrd_fd;
 	struct file_buf kernel;   /* loaded only while a boot is built */
 	struct file_buf initrd;
+	/* Device backends outlive boots: a manager's fds cannot be reopened. */
+	struct blk_backend *disks[VMM_MAX_DISKS];
+	struct tap *taps[VMM_MAX_NICS];
+	uint8_t macs[VMM_MAX_NICS][6];
 	struct console console;
 	struct event_loop *loop;
 	int signal_fd;
@@ -99,6 +155,10 @@ struct vmm {
 	/* A quit outlives the boot it arrived in: a guest reset racing
 	 * with it must not turn it into a reboot. */
 	bool quit_requested;
+	/* A reset a manager asked for reboots even with --no-reboot. */
+	bool reset_requested;
+	struct vcpu_pause pause;
+	struct control *control;
 	uint64_t boots;
 	uint64_t start_ns;
 	struct vcpu_stats totals; /* summed over vCPUs and boots */
@@ -113,12 +173,20 @@ int vmm_run(const struct vmm_config *cfg);
 void vm_request_stop(struct vm *vm, enum vm_stop_reason reason);
 enum vm_stop_reason vm_stop_reason(struct vm *vm);
 
+/* Stops the VM for good, even if a guest reset races with it. */
+void vmm_request_quit(struct vmm *vmm);
+/* The exit counters of all boots so far plus the running one. */
+void vmm_sum_stats(const struct vmm *vmm, struct vcpu_stats *out);
+
 /* Interrupt line helper for device models. */
 void vm_set_irq(void *vm, uint32_t gsi, bool level);
 
 /* vcpu.c */
 int vcpus_start(struct vm *vm);
 void vcpus_stop(struct vm *vm);
+/* Returns once every vCPU thread is parked outside the guest. */
+void vcpus_pause(struct vmm *vmm);
+void vcpus_resume(struct vmm *vmm);
 
 /* Arch hooks (x86/machine.c). */
 int arch_vm_init(struct vm *vm);

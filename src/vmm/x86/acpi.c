@@ -287,6 +287,23 @@ static void dsdt_ged(struct aml_buf *b, const struct acpi_config *cfg)
 	aml_end(b, dev);
 }
 
+/* QEMU's id for pvpanic; Linux's pvpanic-mmio driver takes an I/O port too. */
+static void dsdt_pvpanic(struct aml_buf *b, const struct acpi_config *cfg)
+{
+	size_t dev, crs;
+
+	dev = aml_device_begin(b, "PEVT");
+	aml_name(b, "_HID");
+	aml_string(b, "QEMU0001");
+	aml_name(b, "_UID");
+	aml_integer(b, 0);
+	aml_name(b, "_CRS");
+	crs = aml_restemplate_begin(b);
+	aml_res_io(b, cfg->pvpanic_port, cfg->pvpanic_port, 1, 1);
+	aml_restemplate_end(b, crs);
+	aml_end(b, dev);
+}
+
 /*
  * Virtio-mmio interrupts are announced edge-triggered, active-high,
  * exclusive. Linux's virtio_mmio handler reads InterruptStatus, acks it and
@@ -342,6 +359,8 @@ static int build_dsdt_body(struct aml_buf *b, const struct acpi_config *cfg)
 		dsdt_com1(b, cfg);
 	dsdt_power_button(b);
 	dsdt_ged(b, cfg);
+	if (cfg->pvpanic_port)
+		dsdt_pvpanic(b, cfg);
 	for (i = 0; i < cfg->nvirtio_mmio; i++)
 		dsdt_virtio(b, i, &cfg->virtio_mmio[i]);
 	aml_end(b, sb);

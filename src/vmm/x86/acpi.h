@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * ACPI tables for the x86 machine: RSDP, XSDT, hardware-reduced FADT,
- * DSDT (\_S5, COM1, power button, GED, virtio-mmio nodes) and MADT.
+ * DSDT (\_S5, COM1, power button, GED, pvpanic, virtio-mmio nodes) and
+ * MADT.
  *
  * The builder is a pure function over a buffer that stands for the guest
  * physical range [base_gpa, base_gpa + size): it knows nothing of KVM, so it
@@ -30,6 +31,7 @@ struct acpi_config {
 	uint32_t com1_irq;
 	uint16_t pm_port;            /* see layout.h, X86_PM_* */
 	uint32_t ged_irq;
+	uint16_t pvpanic_port;       /* 0: no pvpanic node */
 	size_t nvirtio_mmio;
 	struct acpi_virtio_mmio virtio_mmio[ACPI_MAX_VIRTIO_MMIO];
 };

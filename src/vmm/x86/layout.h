@@ -38,6 +38,9 @@
 #define X86_4GIB                0x100000000ULL
 /* Platform MMIO (virtio-mmio and friends) is carved from the hole. */
 #define X86_MMIO_DEVICES_BASE   0xd0000000ULL
+/* IOAPIC pins above the ISA range, one per virtio-mmio device. */
+#define X86_VIRTIO_GSI_FIRST    16
+#define X86_VIRTIO_GSI_COUNT    8
 #define X86_IOAPIC_ADDR         0xfec00000ULL
 #define X86_LAPIC_ADDR          0xfee00000ULL
 /* KVM on Intel needs three pages for the TSS and one for the EPT identity map. */
@@ -49,6 +52,7 @@
 #define X86_COM1_IRQ            4
 #define X86_I8042_DATA_PORT     0x60
 #define X86_I8042_CMD_PORT      0x64
+#define X86_PVPANIC_PORT        0x505   /* QEMU's default */
 
 /*
  * ACPI hardware-reduced power management block (port I/O):

@@ -10,13 +10,16 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "core/control.h"
 #include "core/vmm.h"
 #include "devices/power.h"
+#include "devices/pvpanic.h"
 #include "devices/serial.h"
 #include "x86/acpi.h"
 #include "x86/boot.h"
 #include "x86/cpuid.h"
 #include "x86/layout.h"
+#include "virtio/setup.h"
 
 /* xAPIC ids are 8 bits and 0xff is the broadcast id. */
 #define X86_MAX_VCPUS 254
@@ -27,6 +30,7 @@ struct arch_vm {
 	struct serial *com1;
 	struct acpi_pm *pm;
 	struct i8042 *kbd;
+	struct pvpanic_handler pvpanic;
 	int post_efd;
 	struct x86_boot_state boot;
 	uint32_t ncpuid;
@@ -42,6 +46,28 @@ static void on_power_event(void *ctx, enum power_event ev)
 {
 	vm_request_stop(ctx, ev == POWER_EVENT_OFF ? VM_STOP_POWEROFF :
 			VM_STOP_RESET);
+}
+
+/* A panic stops the VM (exit status 34); with a kdump kernel loaded the
+ * guest carries on into it, so the manager is only told. */
+static void on_pvpanic(void *ctx, unsigned int events)
+{
+	struct vm *vm = ctx;
+
+	if (events & PVPANIC_PANICKED)
+		vm_request_stop(vm, VM_STOP_CRASH);
+	else
+		control_post_async(vm->vmm->control, CONTROL_ASYNC_CRASH_LOADED);
+}
+
+static int setup_virtio(struct vm *vm)
+{
+	uint32_t gsis[X86_VIRTIO_GSI_COUNT];
+
+	for (uint32_t i = 0; i < X86_VIRTIO_GSI_COUNT; i++)
+		gsis[i] = X86_VIRTIO_GSI_FIRST + i;
+	return vm_virtio_setup(vm, X86_MMIO_DEVICES_BASE, gsis,
+			       X86_VIRTIO_GSI_COUNT);
 }
 
 static int setup_devices(struct vm *vm)
@@ -66,14 +92,21 @@ static int setup_devices(struct vm *vm)
 		r = bus_register(&vm->pio, X86_I8042_DATA_PORT,
 				 X86_I8042_CMD_PORT - X86_I8042_DATA_PORT + 1,
 				 &i8042_bus_ops, a->kbd, "i8042");
+	a->pvpanic = (struct pvpanic_handler){ on_pvpanic, vm };
+	if (!r)
+		r = bus_register(&vm->pio, X86_PVPANIC_PORT, PVPANIC_PORT_LEN,
+				 &pvpanic_bus_ops, &a->pvpanic, "pvpanic");
 	if (r)
 		return r;
 	/* Let KVM swallow POST-port writes instead of exiting to us. */
 	a->post_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->post_efd < 0)
 		return -errno;
-	return vm->vmm->ops->vm_add_ioeventfd(vm->avm, X86_POST_PORT, 1, true,
-					      a->post_efd);
+	r = vm->vmm->ops->vm_add_ioeventfd(vm->avm, X86_POST_PORT, 1, true,
+					   a->post_efd);
+	if (r)
+		return r;
+	return setup_virtio(vm);
 }
 
 static int build_acpi(struct vm *vm, uint64_t *rsdp)
@@ -87,13 +120,21 @@ static int build_acpi(struct vm *vm, uint64_t *rsdp)
 		.com1_irq = X86_COM1_IRQ,
 		.pm_port = X86_PM_PORT,
 		.ged_irq = X86_GED_IRQ,
+		.pvpanic_port = X86_PVPANIC_PORT,
 	};
+	const struct vm_virtio *virtio = vm->virtio;
 	struct acpi_tables tables;
 	uint8_t *buf = guest_mem_ptr(&vm->mem, X86_ACPI_ADDR, X86_ACPI_SIZE);
 	int r;
 
 	if (!buf)
 		return -EFAULT;
+	for (size_t i = 0; i < virtio->n; i++)
+		cfg.virtio_mmio[cfg.nvirtio_mmio++] = (struct acpi_virtio_mmio){
+			.base = virtio->slots[i].base,
+			.size = virtio->slots[i].size,
+			.gsi = virtio->slots[i].gsi,
+		};
 	r = acpi_build(&cfg, buf, X86_ACPI_SIZE, X86_ACPI_ADDR, &tables);
 	if (r < 0) {
 		vmm_error("cannot build ACPI tables: %s", strerror(-r));
@@ -225,6 +266,7 @@ void arch_vm_cleanup(struct vm *vm)
 
 	if (!a)
 		return;
+	vm_virtio_cleanup(vm);
 	serial_free(a->com1);
 	acpi_pm_free(a->pm);
 	i8042_free(a->kbd);

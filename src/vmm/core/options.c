@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+#include "core/options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+struct kv {
+	char key[16];
+	const char *value;           /* points into the spec */
+	size_t value_len;
+};
+
+/* Takes the next key=value off *s; returns 1, 0 at the end, or -EINVAL. */
+static int next_kv(const char **s, struct kv *kv)
+{
+	const char *end, *eq;
+	size_t key_len;
+
+	if (!**s)
+		return 0;
+	end = strchrnul(*s, ',');
+	eq = memchr(*s, '=', (size_t)(end - *s));
+	if (!eq)
+		return -EINVAL;
+	key_len = (size_t)(eq - *s);
+	if (!key_len || key_len >= sizeof(kv->key))
+		return -EINVAL;
+	memcpy(kv->key, *s, key_len);
+	kv->key[key_len] = '\0';
+	kv->value = eq + 1;
+	kv->value_len = (size_t)(end - kv->value);
+	*s = *end ? end + 1 : end;
+	return 1;
+}
+
+static bool value_is(const struct kv *kv, const char *word)
+{
+	return kv->value_len == strlen(word) &&
+	       !memcmp(kv->value, word, kv->value_len);
+}
+
+static int parse_switch(const struct kv *kv, bool *out)
+{
+	if (value_is(kv, "on"))
+		*out = true;
+	else if (value_is(kv, "off"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_fd(const struct kv *kv, int *fd)
+{
+	char buf[16];
+	uint64_t v;
+
+	if (!kv->value_len || kv->value_len >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, kv->value, kv->value_len);
+	buf[kv->value_len] = '\0';
+	if (parse_uint(buf, INT32_MAX, &v) < 0)
+		return -EINVAL;
+	*fd = (int)v;
+	return 0;
+}
+
+static int copy_value(const struct kv *kv, char *dst, size_t size)
+{
+	if (!kv->value_len || kv->value_len >= size)
+		return -EINVAL;
+	memcpy(dst, kv->value, kv->value_len);
+	dst[kv->value_len] = '\0';
+	return 0;
+}
+
+/*
+ * virtio-blk IDs are 20 bytes: longer serials are cut, as other VMMs do
+ * (libvirt allows longer ones). udev makes by-id names of printable ASCII.
+ */
+static int copy_serial(const struct kv *kv, char *dst)
+{
+	size_t len = MIN(kv->value_len, (size_t)VMM_DISK_SERIAL_MAX);
+
+	for (size_t i = 0; i < kv->value_len; i++)
+		if (kv->value[i] < ' ' || kv->value[i] > '~')
+			return -EINVAL;
+	memcpy(dst, kv->value, len);
+	dst[len] = '\0';
+	return kv->value_len ? 0 : -EINVAL;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
+		      char *err, size_t errlen)
+{
+	struct kv kv;
+	int r;
+
+	*disk = (struct vmm_disk_config){ .fd = -1 };
+	while ((r = next_kv(&spec, &kv)) > 0) {
+		if (!strcmp(kv.key, "path"))
+			r = copy_value(&kv, disk->path, sizeof(disk->path));
+		else if (!strcmp(kv.key, "fd"))
+			r = parse_fd(&kv, &disk->fd);
+		else if (!strcmp(kv.key, "readonly"))
+			r = parse_switch(&kv, &disk->readonly);
+		else if (!strcmp(kv.key, "direct"))
+			r = parse_switch(&kv, &disk->direct);
+		else if (!strcmp(kv.key, "serial"))
+			r = copy_serial(&kv, disk->serial);
+		else
+			return fail(err, errlen, "unknown disk option '%s'",
+				    kv.key);
+		if (r < 0)
+			return fail(err, errlen, "invalid value for '%s'",
+				    kv.key);
+	}
+	if (r < 0)
+		return fail(err, errlen, "expected key=value");
+	if (!disk->path[0] == (disk->fd < 0))
+		return fail(err, errlen, "give exactly one of path= and fd=");
+	return 0;
+}
+
+static int parse_mac(const struct kv *kv, uint8_t mac[6])
+{
+	char buf[18];
+	unsigned int b[6];
+	char end;
+
+	if (copy_value(kv, buf, sizeof(buf)) < 0 ||
+	    sscanf(buf, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3],
+		   &b[4], &b[5], &end) != 6)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A NIC's own address is unicast. */
+	return mac[0] & 1 ? -EINVAL : 0;
+}
+
+int parse_net_option(const char *spec, struct vmm_net_config *nic,
+		     char *err, size_t errlen)
+{
+	struct kv kv;
+	int r;
+
+	*nic = (struct vmm_net_config){ .fd = -1 };
+	while ((r = next_kv(&spec, &kv)) > 0) {
+		if (!strcmp(kv.key, "tap"))
+			r = copy_value(&kv, nic->tap, sizeof(nic->tap));
+		else if (!strcmp(kv.key, "fd"))
+			r = parse_fd(&kv, &nic->fd);
+		else if (!strcmp(kv.key, "mac"))
+			r = parse_mac(&kv, nic->mac);
+		else
+			return fail(err, errlen, "unknown net option '%s'",
+				    kv.key);
+		if (r < 0)
+			return fail(err, errlen, "invalid value for '%s'",
+				    kv.key);
+		nic->has_mac |= !strcmp(kv.key, "mac");
+	}
+	if (r < 0)
+		return fail(err, errlen, "expected key=value");
+	if (!nic->tap[0] == (nic->fd < 0))
+		return fail(err, errlen, "give exactly one of tap= and fd=");
+	return 0;
+}
