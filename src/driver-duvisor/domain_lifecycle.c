@@ -3,6 +3,7 @@
  * domain_lifecycle.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <glib-unix.h>
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <stdarg.h>
@@ -54,6 +55,9 @@ struct dv_vm {
 	GQueue start_waiters;	/* start or reset */
 	GQueue stop_waiters;	/* destroy */
 	guint graceful_timer;
+	/* Our end of the VMM's --wait-fd: closed once it is in its cgroup
+	 * (registered with machined), -1 after. */
+	int gate_fd;
 };
 
 static const struct dv_vmm_ops vmm_ops;
@@ -139,6 +143,15 @@ static void finish_waiters(struct dv_domain *dom, GQueue *q,
 	}
 }
 
+static struct dv_vm *vm_new(struct dv_domain *dom)
+{
+	struct dv_vm *vm = g_new0(struct dv_vm, 1);
+
+	vm->dom = dom;
+	vm->gate_fd = -1;
+	return vm;
+}
+
 static void vm_free(struct dv_vm *vm)
 {
 	g_assert(g_queue_is_empty(&vm->start_waiters) &&
@@ -146,6 +159,8 @@ static void vm_free(struct dv_vm *vm)
 	if (vm->graceful_timer)
 		g_source_remove(vm->graceful_timer);
 	dv_vmm_free(vm->vmm);
+	if (vm->gate_fd >= 0)
+		close(vm->gate_fd);
 	g_free(vm);
 }
 
@@ -156,7 +171,9 @@ static void register_machine(struct dv_domain *dom)
 	g_autofree char *log_path = dv_domain_log_path(dom);
 
 	dv_machined_register(dv_domain_name(dom), dv_domain_uuid(dom), dom->id,
-			     dv_vmm_pid(dom->vm->vmm), log_path);
+			     dv_vmm_pid(dom->vm->vmm), log_path,
+			     dom->vm->gate_fd);
+	dom->vm->gate_fd = -1;
 }
 
 static bool has_pty_console(const struct duvisor_domain_def *def)
@@ -202,6 +219,29 @@ static bool open_files(GPtrArray *files, passed_files *out, GError **error)
 	return true;
 }
 
+/* The VMM creates its VM only once we close our end of this pipe: by
+ * then it is in the cgroup machined made for it, where KVM's per-VM
+ * kernel threads must start too. */
+static bool add_gate(struct dv_vm *vm, GPtrArray *argv, passed_files *p,
+		     GError **error)
+{
+	int fds[2], target = 3;
+
+	for (guint i = 0; i < p->targets->len; i++)
+		target = MAX(target, g_array_index(p->targets, int, i) + 1);
+	if (!g_unix_open_pipe(fds, FD_CLOEXEC, error))
+		return false;
+	g_array_append_val(p->fds, fds[0]);
+	g_array_append_val(p->targets, target);
+	if (vm->gate_fd >= 0)
+		close(vm->gate_fd);
+	vm->gate_fd = fds[1];
+	g_ptr_array_insert(argv, (gint)argv->len - 1, g_strdup("--wait-fd"));
+	g_ptr_array_insert(argv, (gint)argv->len - 1,
+			   g_strdup_printf("%d", target));
+	return true;
+}
+
 static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		      GError **error)
 {
@@ -227,7 +267,8 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 				   ? err->code : VIR_ERR_CONFIG_UNSUPPORTED,
 			    "%s", err->message);
 	add_console_log(dom, argv);
-	if (!open_files(files, &passed, error))
+	if (!open_files(files, &passed, error) ||
+	    !add_gate(vm, argv, &passed, error))
 		return false;
 	args.fds = (const int *)(void *)passed.fds->data;
 	args.target_fds = (const int *)(void *)passed.targets->data;
@@ -275,8 +316,7 @@ bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
 		return fail(error, VIR_ERR_OPERATION_INVALID,
 			    "domain '%s' is already running",
 			    dv_domain_name(dom));
-	vm = g_new0(struct dv_vm, 1);
-	vm->dom = dom;
+	vm = vm_new(dom);
 	vm->pause_when_ready = flags & VIR_DOMAIN_START_PAUSED;
 	if (flags & VIR_DOMAIN_START_AUTODESTROY)
 		vm->autodestroy_client = client;
@@ -711,9 +751,8 @@ bool dv_domain_adopt(struct dv_domain *dom, int id, int64_t pid,
 {
 	g_autofree char *log_path = dv_domain_log_path(dom);
 	g_autoptr(GError) err = NULL;
-	struct dv_vm *vm = g_new0(struct dv_vm, 1);
+	struct dv_vm *vm = vm_new(dom);
 
-	vm->dom = dom;
 	vm->vmm = dv_vmm_adopt((pid_t)pid, start_time, pty, log_path,
 			       &vmm_ops, vm, &err);
 	if (!vm->vmm) {

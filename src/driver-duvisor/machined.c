@@ -59,10 +59,13 @@ struct call {
 	char *machine;
 	char *log_path;
 	const char *what;
+	int gate_fd;
 };
 
 static void call_free(struct call *c)
 {
+	if (c->gate_fd >= 0)
+		close(c->gate_fd);
 	g_free(c->machine);
 	g_free(c->log_path);
 	g_free(c);
@@ -109,16 +112,21 @@ static void call_machined(const char *method, GVariant *args,
 }
 
 void dv_machined_register(const char *domain_name, const uint8_t uuid[16],
-			  int id, pid_t leader, const char *log_path)
+			  int id, pid_t leader, const char *log_path,
+			  int gate_fd)
 {
 	static const char *const after[] = { "virtduvisord.service", NULL };
 	GVariantBuilder props;
 	struct call *c;
 	g_autofree char *desc = NULL;
 
-	if (!system_bus())
+	if (!system_bus()) {
+		if (gate_fd >= 0)
+			close(gate_fd);
 		return;
+	}
 	c = g_new0(struct call, 1);
+	c->gate_fd = gate_fd;
 	c->machine = dv_machine_name(domain_name, id);
 	c->log_path = g_strdup(log_path);
 	c->what = "register";
@@ -156,6 +164,7 @@ void dv_machined_terminate(const char *domain_name, int id)
 	if (!system_bus())
 		return;
 	c = g_new0(struct call, 1);
+	c->gate_fd = -1;
 	c->machine = dv_machine_name(domain_name, id);
 	c->what = "terminate";
 	call_machined("TerminateMachine", g_variant_new("(s)", c->machine),

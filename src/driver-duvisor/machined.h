@@ -16,9 +16,12 @@
 /* "duvisor-ID-NAME", restricted to what machined accepts in a name. */
 char *dv_machine_name(const char *domain_name, int id);
 
-/* Asynchronous: failures are logged (and appended to @log_path). */
+/* Asynchronous: failures are logged (and appended to @log_path).  Takes
+ * @gate_fd (may be -1) and closes it once the machine exists (or could
+ * not be made, or at once without machined): the VMM waits for that. */
 void dv_machined_register(const char *domain_name, const uint8_t uuid[16],
-			  int id, pid_t leader, const char *log_path);
+			  int id, pid_t leader, const char *log_path,
+			  int gate_fd);
 void dv_machined_terminate(const char *domain_name, int id);
 
 /* Drops the bus connection (daemon shutdown). */

@@ -61,6 +61,9 @@ static void usage(FILE *out)
 "      --control unix:PATH  listen for managers on a SOCK_SEQPACKET socket\n"
 "      --control-fd N     an inherited listening or connected socket\n"
 "      --kvm-fd N         an open /dev/kvm instead of opening it\n"
+"      --wait-fd N        create the VM only once fd N gives a byte or EOF\n"
+"                         (a manager finishes its set-up, e.g. moving us\n"
+"                         into our cgroup, first)\n"
 "      --kernel-fd N, --initrd-fd N\n"
 "                         open images instead of --kernel/--initrd paths\n"
 "      --user UID --group GID\n"
@@ -98,6 +101,7 @@ enum {
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
 	OPT_KVM_FD,
+	OPT_WAIT_FD,
 	OPT_KERNEL_FD,
 	OPT_INITRD_FD,
 	OPT_USER,
@@ -119,6 +123,7 @@ static const struct option long_options[] = {
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
+	{ "wait-fd", required_argument, NULL, OPT_WAIT_FD },
 	{ "kernel-fd", required_argument, NULL, OPT_KERNEL_FD },
 	{ "initrd-fd", required_argument, NULL, OPT_INITRD_FD },
 	{ "user", required_argument, NULL, OPT_USER },
@@ -186,6 +191,7 @@ int main(int argc, char **argv)
 		.ncpus = 1,
 		.console_spec = "stdio",
 		.kvm_fd = -1,
+		.wait_fd = -1,
 		.kernel_fd = -1,
 		.initrd_fd = -1,
 		.control_fd = -1,
@@ -256,6 +262,10 @@ int main(int argc, char **argv)
 			break;
 		case OPT_KVM_FD:
 			if (parse_fd_arg("--kvm-fd", optarg, &cfg.kvm_fd))
+				return VMM_EXIT_FAILURE;
+			break;
+		case OPT_WAIT_FD:
+			if (parse_fd_arg("--wait-fd", optarg, &cfg.wait_fd))
 				return VMM_EXIT_FAILURE;
 			break;
 		case OPT_KERNEL_FD:

@@ -27,6 +27,7 @@ FILES = [
     "usr/share/duvisor/schemas/domain.rng",
     "usr/share/man/man8/virtduvisord.8.gz",
     "usr/share/man/man1/duvisor-vmm.1.gz",
+    "usr/bin/duvisor-ctl", "usr/share/man/man1/duvisor-ctl.1.gz",
 ]
 ENABLED = [
     "etc/systemd/system/sockets.target.wants/virtduvisord.socket",

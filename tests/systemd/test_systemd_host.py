@@ -323,15 +323,12 @@ def test_vm_registered_with_machined(guest):
         assert (scope / f).exists(), f
 
 
-@pytest.mark.xfail(reason="KVM's per-VM kernel thread (kvm-nx-lpage-recovery-PID) joins "
-                   "the VMM's cgroup when the VM is created, before the VMM is moved "
-                   "into its machine scope: it stays in virtduvisord.service",
-                   strict=False)
 def test_nothing_of_the_vm_left_in_daemon_cgroup(guest):
     """Everything of the VM (the VMM and KVM's kernel threads working for
-    it) is accounted to its scope: the daemon's cgroup has the daemon
-    only (systemd would say "Unit process ... remains running after unit
-    stopped" otherwise)."""
+    it, which join the cgroup of the process creating the VM) is accounted
+    to its scope: the daemon's cgroup has the daemon only (systemd would
+    say "Unit process ... remains running after unit stopped" otherwise).
+    The VMM creates its VM only after the daemon registered it (--wait-fd)."""
     main = unit_props("virtduvisord.service", "MainPID")["MainPID"]
     procs = pathlib.Path(
         "/sys/fs/cgroup/system.slice/virtduvisord.service/cgroup.procs").read_text().split()

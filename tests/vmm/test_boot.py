@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """duvisor-vmm boots the fixture guest on real KVM: SMP, memory, command
 line, both kernel formats, and the power semantics managers rely on."""
+import os
 import signal
+import time
 
 import pytest
 
@@ -124,3 +126,24 @@ def test_stats_count_exits_by_device(run_vmm):
     assert int(fields["io.com1"]) > 0
     # Powering off goes through the ACPI PM block.
     assert int(fields["io.acpi-pm"]) >= 1
+
+
+def test_wait_fd_holds_the_vm_until_the_manager_is_done(run_vmm):
+    """--wait-fd: no VM (and so no vCPU thread, no guest output) before
+    the manager closes its end; then the guest boots normally."""
+    r, w = os.pipe()
+    try:
+        vm = run_vmm(action="poweroff", extra_args=["--wait-fd", str(r)],
+                     pass_fds=(r,))
+        os.close(r)
+        # Held: the process lives with its main thread only and the guest
+        # has printed nothing, however long we look.
+        time.sleep(3)
+        assert vm.proc.poll() is None, vm.stderr()
+        threads = os.listdir(f"/proc/{vm.proc.pid}/task")
+        assert len(threads) == 1, threads
+        assert vm.count(READY) == 0
+    finally:
+        os.close(w)
+    vm.wait_for(READY)
+    assert vm.wait_exit() == 0

@@ -337,6 +337,21 @@ static enum vm_stop_reason run_once(struct vmm *vmm)
 	return reason;
 }
 
+/* Blocks until the manager writes a byte or closes its end (also when it
+ * dies): whatever it still had to set up is done. */
+static void wait_for_manager(int fd)
+{
+	char byte;
+	ssize_t n;
+
+	do
+		n = read(fd, &byte, 1);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		vmm_warn("--wait-fd %d: %s; going on", fd, strerror(errno));
+	close(fd);
+}
+
 int vmm_run(const struct vmm_config *cfg)
 {
 	struct console_actions actions;
@@ -380,6 +395,8 @@ int vmm_run(const struct vmm_config *cfg)
 	/* From here on no path is opened: every resource is at hand. */
 	if (control_open(&vmm) < 0 || sandbox_enter(cfg) < 0)
 		goto out_control;
+	if (cfg->wait_fd >= 0)
+		wait_for_manager(cfg->wait_fd);
 
 	for (;;) {
 		bool by_request, reboot;

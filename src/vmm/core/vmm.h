@@ -67,6 +67,9 @@ struct vmm_config {
 	/* Deprivileged start (docs/sandbox.md): fds a manager opened, -1
 	 * when the VMM opens the path itself. */
 	int kvm_fd;
+	/* Read until a byte or EOF before the first VM is created: KVM's
+	 * per-VM kernel threads join the creator's cgroups then. */
+	int wait_fd;
 	int kernel_fd;
 	int initrd_fd;
 	const char *control_spec;    /* unix:PATH: the VMM listens */
