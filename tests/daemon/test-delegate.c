@@ -8,7 +8,8 @@
  * DUVISOR_TEST_POOL holding DUVISOR_TEST_VOLUME at DUVISOR_TEST_VOLUME_PATH
  * and an inactive pool DUVISOR_TEST_INACTIVE_POOL: test_storage_network.py
  * prepares them on a private libvirtd and runs this program.  Without
- * them those cases are skipped.
+ * them (the plain unit run) those cases are not registered: they run in
+ * that pytest, never as a skip here.
  */
 #include <glib.h>
 #include <libvirt/virterror.h>
@@ -94,23 +95,12 @@ static void test_unreachable(void)
 	stop_delegate();
 }
 
-static bool have_libvirt(void)
-{
-	if (g_getenv("DUVISOR_TEST_STORAGE_URI"))
-		return true;
-	g_test_skip("no DUVISOR_TEST_STORAGE_URI (test_storage_network.py "
-		    "sets it)");
-	return false;
-}
-
 static void test_resolve(void)
 {
 	g_autoptr(GError) err = NULL;
 	g_autofree char *path = NULL;
 	g_autofree char *msg = NULL;
 
-	if (!have_libvirt())
-		return;
 	start_delegate(g_getenv("DUVISOR_TEST_STORAGE_URI"));
 	g_assert_true(dv_resolve_volume(g_getenv("DUVISOR_TEST_POOL"),
 					g_getenv("DUVISOR_TEST_VOLUME"), &path,
@@ -133,6 +123,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/delegate/config-keys", test_config_keys);
 	g_test_add_func("/delegate/unconfigured", test_unconfigured);
 	g_test_add_func("/delegate/unreachable", test_unreachable);
-	g_test_add_func("/delegate/resolve-volume", test_resolve);
+	if (g_getenv("DUVISOR_TEST_STORAGE_URI"))
+		g_test_add_func("/delegate/resolve-volume", test_resolve);
 	return g_test_run();
 }
