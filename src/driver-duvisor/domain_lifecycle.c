@@ -104,6 +104,13 @@ char *dv_domain_log_path(const struct dv_domain *dom)
 	return g_build_filename(config->log_dir, file, NULL);
 }
 
+/* Appends an option and its value (taken) to a NULL-terminated argv. */
+static void add_arg(GPtrArray *argv, const char *opt, char *value)
+{
+	g_ptr_array_insert(argv, (gint)argv->len - 1, g_strdup(opt));
+	g_ptr_array_insert(argv, (gint)argv->len - 1, value);
+}
+
 /* Console output is kept per domain even when nobody is attached, unless
  * the XML names its own <log file=...>. */
 static void add_console_log(const struct dv_domain *dom, GPtrArray *argv)
@@ -114,10 +121,8 @@ static void add_console_log(const struct dv_domain *dom, GPtrArray *argv)
 	if (!def->serials->len || duvisor_def_serial(def, 0)->log_file)
 		return;
 	file = g_strconcat(dv_domain_name(dom), ".console.log", NULL);
-	g_ptr_array_insert(argv, (gint)argv->len - 1,
-			   g_strdup("--console-log"));
-	g_ptr_array_insert(argv, (gint)argv->len - 1,
-			   g_build_filename(config->log_dir, file, NULL));
+	add_arg(argv, "--console-log",
+		g_build_filename(config->log_dir, file, NULL));
 }
 
 static void add_waiter(GQueue *q, dv_done_fn done, void *opaque)
@@ -236,9 +241,7 @@ static bool add_gate(struct dv_vm *vm, GPtrArray *argv, passed_files *p,
 	if (vm->gate_fd >= 0)
 		close(vm->gate_fd);
 	vm->gate_fd = fds[1];
-	g_ptr_array_insert(argv, (gint)argv->len - 1, g_strdup("--wait-fd"));
-	g_ptr_array_insert(argv, (gint)argv->len - 1,
-			   g_strdup_printf("%d", target));
+	add_arg(argv, "--wait-fd", g_strdup_printf("%d", target));
 	return true;
 }
 

@@ -21,9 +21,10 @@ import os
 import pathlib
 import shutil
 import signal
-import socket
 import subprocess
 import time
+
+from conftest import connectable
 
 DRIVERS = ("network", "storage")
 MOUNTED = ("/etc/libvirt", "/run/libvirt", "/var/lib/libvirt",
@@ -48,17 +49,6 @@ def _driver_dir():
         if all(os.path.exists(f"{d}/libvirt_driver_{n}.so") for n in DRIVERS):
             return d
     return None
-
-
-def _connectable(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        s.connect(str(path))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
 
 
 class PrivateLibvirtd:
@@ -102,7 +92,7 @@ class PrivateLibvirtd:
                                      stdout=self._log, stderr=self._log,
                                      env=env)
         deadline = time.monotonic() + 30
-        while not _connectable(self.sock):
+        while not connectable(self.sock):
             if self.proc.poll() is not None:
                 raise AssertionError("libvirtd exited:\n" + self.log())
             if time.monotonic() > deadline:

@@ -225,12 +225,14 @@ bool virtq_should_interrupt(struct virtq *vq)
 	       (uint16_t)(vq->used_idx - old);
 }
 
-size_t iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off,
-		  void *buf, size_t len)
+/* Copies between the chain's buffers, from byte @off on, and @buf. */
+static size_t iov_copy(const struct iovec *iov, uint32_t n, uint64_t off,
+		       uint8_t *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (uint32_t i = 0; i < n && done < len; i++) {
+		uint8_t *base = (uint8_t *)iov[i].iov_base;
 		size_t chunk;
 
 		if (off >= iov[i].iov_len) {
@@ -238,33 +240,27 @@ size_t iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off,
 			continue;
 		}
 		chunk = MIN(iov[i].iov_len - off, len - done);
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off,
-		       chunk);
+		if (to_iov)
+			memcpy(base + off, buf + done, chunk);
+		else
+			memcpy(buf + done, base + off, chunk);
 		done += chunk;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, uint32_t n, uint64_t off,
+		  void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, uint32_t n, uint64_t off,
 		    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (uint32_t i = 0; i < n && done < len; i++) {
-		size_t chunk;
-
-		if (off >= iov[i].iov_len) {
-			off -= iov[i].iov_len;
-			continue;
-		}
-		chunk = MIN(iov[i].iov_len - off, len - done);
-		memcpy((uint8_t *)iov[i].iov_base + off,
-		       (const uint8_t *)buf + done, chunk);
-		done += chunk;
-		off = 0;
-	}
-	return done;
+	/* Only read from: iov_copy writes to @buf only when !to_iov. */
+	return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, true);
 }
 
 int iov_slice(const struct iovec *iov, uint32_t n, uint64_t off, uint64_t len,
