@@ -11,6 +11,7 @@
 #include "conn_procs.h"
 #include "daemon_log.h"
 #include "node_info.h"
+#include "node_procs.h"
 #include "rpc_dispatch.h"
 
 #define URI_KEY "duvisor-uri"
@@ -329,4 +330,5 @@ void conn_procs_register(const struct daemon_config *cfg)
 	features[DV_FEATURE_REMOTE_EVENT_CALLBACK] = true;
 	features[DV_FEATURE_REMOTE_CLOSE_CALLBACK] = true;
 	rpc_dispatch_register(conn_procs, G_N_ELEMENTS(conn_procs));
+	node_procs_register();
 }

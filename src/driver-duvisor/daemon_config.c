@@ -27,6 +27,7 @@ struct parse_state {
 	char *sock_dir;
 	bool rw_set;
 	bool ro_set;
+	char why[256];		/* a reason apply() composed */
 };
 
 bool daemon_config_parse_version(const char *s, uint64_t *out)
@@ -79,6 +80,16 @@ void daemon_config_defaults(struct daemon_config *cfg, bool session)
 	cfg->vmm_path = g_strdup(DUVISOR_VMM_PATH);
 	cfg->vmm_uid = (uid_t)-1;
 	cfg->vmm_gid = (gid_t)-1;
+	/* The package's unprivileged user for VMMs, when it exists. */
+	if (!session) {
+		struct passwd *pw = getpwnam(DEFAULT_VMM_USER);
+
+		if (pw) {
+			cfg->vmm_uid = pw->pw_uid;
+			cfg->vmm_gid = pw->pw_gid;
+		}
+	}
+	cfg->vmm_sandbox = true;
 	cfg->log_level = DV_LOG_INFO;
 	cfg->max_clients = 1024;
 	cfg->max_client_requests = 16;
@@ -103,7 +114,61 @@ void daemon_config_clear(struct daemon_config *cfg)
 	g_free(cfg->vmm_path);
 	g_free(cfg->storage_uri);
 	g_free(cfg->network_uri);
+	g_free(cfg->log_outputs);
 	memset(cfg, 0, sizeof(*cfg));
+}
+
+/* Keeps the string (and its address) when the value is the same. */
+static void take_string(char **dst, const char *src)
+{
+	if (g_strcmp0(*dst, src) == 0)
+		return;
+	g_free(*dst);
+	*dst = g_strdup(src);
+}
+
+char *daemon_config_apply_runtime(struct daemon_config *cfg,
+				  const struct daemon_config *next)
+{
+	const struct {
+		const char *key;
+		bool differs;
+	} fixed[] = {
+		{ "unix_sock_rw_path",
+		  g_strcmp0(cfg->rw_socket, next->rw_socket) != 0 },
+		{ "unix_sock_ro_path",
+		  g_strcmp0(cfg->ro_socket, next->ro_socket) != 0 },
+		{ "unix_sock_group",
+		  g_strcmp0(cfg->sock_group, next->sock_group) != 0 },
+		{ "unix_sock_rw_perms", cfg->rw_perms != next->rw_perms },
+		{ "unix_sock_ro_perms", cfg->ro_perms != next->ro_perms },
+		{ "run_dir",
+		  g_strcmp0(cfg->state_dir, next->state_dir) != 0 },
+		{ "config_dir",
+		  g_strcmp0(cfg->config_dir, next->config_dir) != 0 },
+		{ "log_dir", g_strcmp0(cfg->log_dir, next->log_dir) != 0 },
+		{ "storage_uri",
+		  g_strcmp0(cfg->storage_uri, next->storage_uri) != 0 },
+		{ "network_uri",
+		  g_strcmp0(cfg->network_uri, next->network_uri) != 0 },
+	};
+	GString *names = g_string_new(NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(fixed); i++)
+		if (fixed[i].differs)
+			g_string_append_printf(names, "%s%s",
+					       names->len ? ", " : "",
+					       fixed[i].key);
+	take_string(&cfg->config_file, next->config_file);
+	cfg->log_level = next->log_level;
+	take_string(&cfg->log_outputs, next->log_outputs);
+	cfg->max_clients = next->max_clients;
+	cfg->max_client_requests = next->max_client_requests;
+	take_string(&cfg->vmm_path, next->vmm_path);
+	cfg->vmm_uid = next->vmm_uid;
+	cfg->vmm_gid = next->vmm_gid;
+	cfg->hypervisor_version = next->hypervisor_version;
+	return g_string_free(names, FALSE);
 }
 
 static bool resolve_user(const char *s, uid_t *uid)
@@ -207,9 +272,23 @@ static bool apply(struct daemon_config *cfg, struct parse_state *ps,
 	} else if (!strcmp(key, "vmm_group")) {
 		if (!resolve_group(s, &cfg->vmm_gid))
 			return (*why = "unknown group"), false;
+	} else if (!strcmp(key, "vmm_sandbox")) {
+		if (v->is_string || (v->n != 0 && v->n != 1))
+			return (*why = "must be 0 or 1"), false;
+		cfg->vmm_sandbox = v->n == 1;
 	} else if (!strcmp(key, "log_level")) {
 		if (!dv_log_parse_level(s, &cfg->log_level))
 			return (*why = "unknown log level"), false;
+	} else if (!strcmp(key, "log_outputs")) {
+		g_autoptr(dv_log_outputs) outs = NULL;
+		g_autoptr(GError) err = NULL;
+
+		outs = dv_log_outputs_parse(s, &err);
+		if (!outs) {
+			g_strlcpy(ps->why, err->message, sizeof(ps->why));
+			return (*why = ps->why), false;
+		}
+		replace(&cfg->log_outputs, s);
 	} else if (!strcmp(key, "max_clients") ||
 		   !strcmp(key, "max_client_requests")) {
 		if (v->is_string || v->n < 1 || v->n > 1000000)

@@ -16,9 +16,13 @@
  *   config_dir = "/etc/libvirt/duvisor"  # persistent domain definitions
  *   log_dir = "/var/log/libvirt/duvisor" # one log per domain
  *   vmm_path = "/usr/bin/duvisor-vmm"
- *   vmm_user = "duvisor"               # name or number
- *   vmm_group = "kvm"
- *   log_level = "info"                 # error, warning, info, debug or 1-4
+ *   vmm_user = "duvisor-vmm"           # name or number (system default:
+ *   vmm_group = "duvisor-vmm"          # duvisor-vmm when that user exists)
+ *   vmm_sandbox = 1                    # duvisor-vmm --sandbox on (0: off)
+ *   log_level = "info"                 # error, warning, info, debug or
+ *                                      # libvirt's 4 (error) .. 1 (debug)
+ *   log_outputs = "3:journald 1:file:/var/log/libvirt/virtduvisord.log"
+ *                                      # daemon_log.h; "": journal or stderr
  *   max_clients = 1024
  *   max_client_requests = 16
  *   hypervisor_version = "0.1.0"       # what GET_VERSION reports
@@ -27,6 +31,8 @@
  */
 #ifndef DV_DAEMON_CONFIG_H
 #define DV_DAEMON_CONFIG_H
+
+#define DEFAULT_VMM_USER "duvisor-vmm"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -50,7 +56,9 @@ struct daemon_config {
 	char *vmm_path;
 	uid_t vmm_uid;		/* (uid_t)-1 when not set */
 	gid_t vmm_gid;		/* (gid_t)-1 when not set */
+	bool vmm_sandbox;	/* --sandbox on (default) */
 	int log_level;		/* enum dv_log_level */
+	char *log_outputs;	/* daemon_log.h's syntax; NULL: the default */
 	unsigned int timeout;	/* seconds idle before exiting, 0: never */
 	unsigned int max_clients;
 	unsigned int max_client_requests;
@@ -71,6 +79,16 @@ bool daemon_config_parse(struct daemon_config *cfg, const char *text,
 bool daemon_config_load(struct daemon_config *cfg, int *argc, char ***argv,
 			GError **error);
 void daemon_config_clear(struct daemon_config *cfg);
+
+/*
+ * A reload: takes from @next the settings a running daemon can change (log
+ * level and outputs, client limits, VMM binary and user, hypervisor
+ * version, the file's name) and leaves the others; returns the names of
+ * those that differ and need a restart ("" when none), e.g.
+ * "log_dir, unix_sock_group".
+ */
+char *daemon_config_apply_runtime(struct daemon_config *cfg,
+				  const struct daemon_config *next);
 
 /* "1.2.3" -> 1002003; false when malformed. */
 bool daemon_config_parse_version(const char *s, uint64_t *out);

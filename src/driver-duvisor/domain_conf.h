@@ -267,13 +267,15 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
 
 /*
  * duvisor-vmm's argv (NULL-terminated, for g_spawn; argv[0] = @vmm_path)
- * for what the VMM supports today: --kernel, --initrd, --cmdline,
- * --memory (MiB), --cpus, --console (from the first serial/console: pty,
- * file:PATH, unix:PATH for a bound socket, null without any),
- * --console-log (its <log file>), --no-reboot (on_reboot='destroy'),
+ * for what the VMM supports today.  The VMM opens no path: every resource
+ * is a file the daemon opens and passes (@files): --kvm-fd (/dev/kvm),
+ * --kernel-fd, --initrd-fd, --console fd:N (from the first serial or
+ * console: a pty the daemon allocates, a file, a listening unix socket;
+ * --console null without any), --console-log fd:N (its <log file>),
  * --disk fd=N,... for each raw virtio disk (in target order: vda, vdb...;
- * readonly, serial, direct=on for cache none/directsync), --rng for a
- * virtio RNG.
+ * readonly, serial, direct=on for cache none/directsync); and --cmdline,
+ * --memory (MiB), --cpus, --rng for a virtio RNG, --no-reboot
+ * (on_reboot='destroy').
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
@@ -287,17 +289,33 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
  */
 enum { DUVISOR_VMM_ARGS_STRICT = 1 << 0 };
 
+enum duvisor_vmm_file_kind {
+	DUVISOR_VMM_FILE_OPEN,          /* open(path, open_flags, 0600) */
+	DUVISOR_VMM_FILE_PTY,           /* a new pty: its master */
+	DUVISOR_VMM_FILE_UNIX_LISTEN,   /* a stream socket bound at path */
+};
+
 /* A file the manager opens for the VMM, which gets it as fd @target_fd
- * (the VMM opens no disk paths itself: it may run without the rights). */
+ * (the VMM opens no paths itself: it runs without the rights). */
 struct duvisor_vmm_file {
+	enum duvisor_vmm_file_kind kind;
+	const char *what;               /* "kernel", "disk"... for messages */
 	int target_fd;
-	char *path;
-	int open_flags;                 /* O_RDONLY or O_RDWR, maybe O_DIRECT */
+	char *path;                     /* NULL for a pty */
+	int open_flags;                 /* FILE_OPEN: O_RDONLY, O_RDWR... */
 };
 void duvisor_vmm_file_free(struct duvisor_vmm_file *f);
 
-/* @files (may be NULL when @def has no disks) gets the files to pass, as
- * struct duvisor_vmm_file * (free function set by the caller). */
+/* How the daemon finds the path of a <disk type='volume'> when a domain
+ * starts (storage_resolve.c); errors are GErrors whose code is a
+ * virErrorNumber.  Without one, volume disks are not given to guests. */
+typedef bool (*duvisor_volume_resolver)(const char *pool, const char *volume,
+					char **path, GError **error);
+void duvisor_set_volume_resolver(duvisor_volume_resolver fn);
+
+/* @files gets the files to pass, as struct duvisor_vmm_file * (free
+ * function set by the caller); their target fds start at 3 and follow
+ * each other. */
 GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 				       const char *vmm_path, unsigned flags,
 				       GPtrArray *files, GPtrArray *warnings,

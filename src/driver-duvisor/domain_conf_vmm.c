@@ -52,6 +52,35 @@ static bool lacking(struct args *a, const char *fmt, ...)
 	return true;
 }
 
+/* A file for the VMM; returns its "fd:N"-style number. */
+static int pass_file(struct args *a, const char *what,
+		     enum duvisor_vmm_file_kind kind, const char *path,
+		     int open_flags)
+{
+	struct duvisor_vmm_file *f = g_new0(struct duvisor_vmm_file, 1);
+
+	f->kind = kind;
+	f->what = what;
+	f->target_fd = FIRST_PASSED_FD + (int)a->files->len;
+	f->path = g_strdup(path);
+	f->open_flags = open_flags;
+	g_ptr_array_add(a->files, f);
+	return f->target_fd;
+}
+
+/* @opt with the number of a file passed for @path. */
+static void add_file(struct args *a, const char *opt, const char *prefix,
+		     const char *what, enum duvisor_vmm_file_kind kind,
+		     const char *path, int open_flags)
+{
+	g_autofree char *v = g_strdup_printf(
+		"%s%d", prefix, pass_file(a, what, kind, path, open_flags));
+
+	add(a, opt, v);
+}
+
+#define LOG_FLAGS (O_WRONLY | O_APPEND | O_CREAT)
+
 static bool same_file(const char *a, const char *b)
 {
 	g_autofree char *ra = NULL, *rb = NULL;
@@ -66,7 +95,6 @@ static bool same_file(const char *a, const char *b)
 static bool console_args(struct args *a, const struct duvisor_domain_def *def)
 {
 	const struct duvisor_chr_def *c = NULL;
-	g_autofree char *spec = NULL;
 
 	/* After parsing, a serial console is always mirrored by serial 0. */
 	if (def->serials->len)
@@ -80,10 +108,13 @@ static bool console_args(struct args *a, const struct duvisor_domain_def *def)
 		return false;
 	switch (c->type) {
 	case DUVISOR_CHR_PTY:
-		spec = g_strdup("pty");
+		add_file(a, "--console", "fd:", "console pty",
+			 DUVISOR_VMM_FILE_PTY, NULL, 0);
 		break;
 	case DUVISOR_CHR_FILE:
-		spec = g_strdup_printf("file:%s", c->path);
+		add_file(a, "--console", "fd:", "console file",
+			 DUVISOR_VMM_FILE_OPEN, c->path,
+			 LOG_FLAGS);
 		break;
 	case DUVISOR_CHR_UNIX:
 		if (c->unix_connect)
@@ -91,15 +122,18 @@ static bool console_args(struct args *a, const struct duvisor_domain_def *def)
 				       "a serial console connecting to a unix "
 				       "socket is not supported (use "
 				       "mode='bind')");
-		spec = g_strdup_printf("unix:%s", c->path);
+		add_file(a, "--console", "fd:", "console socket",
+			 DUVISOR_VMM_FILE_UNIX_LISTEN,
+			 c->path, 0);
 		break;
 	case DUVISOR_CHR_NULL:
-		spec = g_strdup("null");
+		add(a, "--console", "null");
 		break;
 	}
-	add(a, "--console", spec);
 	if (c->log_file)
-		add(a, "--console-log", c->log_file);
+		add_file(a, "--console-log", "fd:", "console log",
+			 DUVISOR_VMM_FILE_OPEN,
+			 c->log_file, LOG_FLAGS);
 	return true;
 }
 
@@ -111,6 +145,13 @@ void duvisor_vmm_file_free(struct duvisor_vmm_file *f)
 	g_free(f);
 }
 
+static duvisor_volume_resolver volume_resolver;
+
+void duvisor_set_volume_resolver(duvisor_volume_resolver fn)
+{
+	volume_resolver = fn;
+}
+
 /* Why duvisor-vmm cannot attach @d as a virtio disk; NULL when it can. */
 static const char *disk_limit(const struct duvisor_disk_def *d)
 {
@@ -118,13 +159,29 @@ static const char *disk_limit(const struct duvisor_disk_def *d)
 		return "CD-ROM drives";
 	if (d->bus != DUVISOR_BUS_VIRTIO)
 		return "disks on a bus other than virtio";
-	if (d->type == DUVISOR_DISK_VOLUME)
+	if (d->type == DUVISOR_DISK_VOLUME && !volume_resolver)
 		return "disks from storage pool volumes";
 	if (d->format == DUVISOR_FORMAT_QCOW2)
 		return "qcow2 images (only raw)";
-	if (!d->path)
+	if (!d->path && d->type != DUVISOR_DISK_VOLUME)
 		return "disks without a source";
 	return NULL;
+}
+
+/* The path of @d: its own, or its volume's as storage says now. */
+static bool disk_path(struct args *a, const struct duvisor_disk_def *d,
+		      char **path)
+{
+	g_autoptr(GError) e = NULL;
+
+	if (d->type != DUVISOR_DISK_VOLUME) {
+		*path = g_strdup(d->path);
+		return true;
+	}
+	if (volume_resolver(d->pool, d->volume, path, &e))
+		return true;
+	return dv_fail(a->error, e->code, "disk '%s': %s", d->target,
+		       e->message);
 }
 
 /* libvirt's order of target names: vdz before vdaa. */
@@ -157,8 +214,8 @@ static bool disk_args(struct args *a, const struct duvisor_domain_def *def)
 		const struct duvisor_disk_def *d = g_ptr_array_index(disks, i);
 		bool direct = d->cache && (!strcmp(d->cache, "none") ||
 					   !strcmp(d->cache, "directsync"));
-		struct duvisor_vmm_file *f;
 		g_autoptr(GString) spec = g_string_new(NULL);
+		g_autofree char *path = NULL;
 
 		if (i >= VMM_MAX_DISKS) {
 			if (!lacking(a, "disk '%s': more than %u disks",
@@ -166,16 +223,12 @@ static bool disk_args(struct args *a, const struct duvisor_domain_def *def)
 				return false;
 			continue;
 		}
-		if (!a->files)
-			return dv_fail(a->error, VIR_ERR_INTERNAL_ERROR,
-				       "disks need a list of files to pass");
-		f = g_new0(struct duvisor_vmm_file, 1);
-		f->target_fd = FIRST_PASSED_FD + (int)a->files->len;
-		f->path = g_strdup(d->path);
-		f->open_flags = (d->readonly ? O_RDONLY : O_RDWR) |
-				(direct ? O_DIRECT : 0);
-		g_ptr_array_add(a->files, f);
-		g_string_printf(spec, "fd=%d", f->target_fd);
+		if (!disk_path(a, d, &path))
+			return false;
+		g_string_printf(spec, "fd=%d",
+				pass_file(a, "disk", DUVISOR_VMM_FILE_OPEN,
+					  path, (d->readonly ? O_RDONLY : O_RDWR) |
+					  (direct ? O_DIRECT : 0)));
 		if (d->readonly)
 			g_string_append(spec, ",readonly=on");
 		if (d->serial)
@@ -246,7 +299,8 @@ GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 	uint64_t mib;
 	char num[32];
 
-	if (!def || !vmm_path || (flags & ~(unsigned)DUVISOR_VMM_ARGS_STRICT)) {
+	if (!def || !vmm_path || !files ||
+	    (flags & ~(unsigned)DUVISOR_VMM_ARGS_STRICT)) {
 		dv_fail(error, VIR_ERR_INVALID_ARG,
 			"invalid arguments to duvisor_domain_def_vmm_args");
 		return NULL;
@@ -273,9 +327,13 @@ GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 		return NULL;
 	}
 	g_ptr_array_add(argv, g_strdup(vmm_path));
-	add(&a, "--kernel", def->kernel);
+	add_file(&a, "--kvm-fd", "", "KVM device", DUVISOR_VMM_FILE_OPEN,
+		 "/dev/kvm", O_RDWR);
+	add_file(&a, "--kernel-fd", "", "kernel", DUVISOR_VMM_FILE_OPEN,
+		 def->kernel, O_RDONLY);
 	if (def->initrd)
-		add(&a, "--initrd", def->initrd);
+		add_file(&a, "--initrd-fd", "", "initrd",
+			 DUVISOR_VMM_FILE_OPEN, def->initrd, O_RDONLY);
 	if (def->cmdline && *def->cmdline)
 		add(&a, "--cmdline", def->cmdline);
 	g_snprintf(num, sizeof(num), "%" G_GUINT64_FORMAT "M", mib);

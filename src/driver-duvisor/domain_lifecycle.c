@@ -16,6 +16,7 @@
 #include "domain_lifecycle.h"
 #include "domain_status.h"
 #include "events.h"
+#include "launch.h"
 #include "machined.h"
 #include "process.h"
 
@@ -49,10 +50,10 @@ struct dv_vm {
 	bool shutdown_requested;
 	bool destroy_requested;
 	bool reboot_requested;	/* restart once the guest powered off */
-	bool restart_pending;	/* reset: the old VMM is being killed */
 	bool remove_logs;	/* destroy with REMOVE_LOGS */
 	uint64_t autodestroy_client;
-	GQueue start_waiters;	/* start or reset */
+	GQueue start_waiters;	/* start, or restart after a reboot */
+	GQueue reset_waiters;	/* reset */
 	GQueue stop_waiters;	/* destroy */
 	guint graceful_timer;
 	/* Our end of the VMM's --wait-fd: closed once it is in its cgroup
@@ -104,27 +105,6 @@ char *dv_domain_log_path(const struct dv_domain *dom)
 	return g_build_filename(config->log_dir, file, NULL);
 }
 
-/* Appends an option and its value (taken) to a NULL-terminated argv. */
-static void add_arg(GPtrArray *argv, const char *opt, char *value)
-{
-	g_ptr_array_insert(argv, (gint)argv->len - 1, g_strdup(opt));
-	g_ptr_array_insert(argv, (gint)argv->len - 1, value);
-}
-
-/* Console output is kept per domain even when nobody is attached, unless
- * the XML names its own <log file=...>. */
-static void add_console_log(const struct dv_domain *dom, GPtrArray *argv)
-{
-	const struct duvisor_domain_def *def = dom->def;
-	g_autofree char *file = NULL;
-
-	if (!def->serials->len || duvisor_def_serial(def, 0)->log_file)
-		return;
-	file = g_strconcat(dv_domain_name(dom), ".console.log", NULL);
-	add_arg(argv, "--console-log",
-		g_build_filename(config->log_dir, file, NULL));
-}
-
 static void add_waiter(GQueue *q, dv_done_fn done, void *opaque)
 {
 	struct waiter *w;
@@ -160,6 +140,7 @@ static struct dv_vm *vm_new(struct dv_domain *dom)
 static void vm_free(struct dv_vm *vm)
 {
 	g_assert(g_queue_is_empty(&vm->start_waiters) &&
+		 g_queue_is_empty(&vm->reset_waiters) &&
 		 g_queue_is_empty(&vm->stop_waiters));
 	if (vm->graceful_timer)
 		g_source_remove(vm->graceful_timer);
@@ -181,78 +162,11 @@ static void register_machine(struct dv_domain *dom)
 	dom->vm->gate_fd = -1;
 }
 
-static bool has_pty_console(const struct duvisor_domain_def *def)
-{
-	return def->serials->len &&
-	       duvisor_def_serial(def, 0)->type == DUVISOR_CHR_PTY;
-}
-
-/* The files of a launch plan, opened by us for a VMM that may not have
- * the rights to open them; closed once the VMM has its copies. */
-typedef struct {
-	GArray *fds;
-	GArray *targets;
-} passed_files;
-
-static void passed_files_clear(passed_files *p)
-{
-	if (p->fds) {
-		for (guint i = 0; i < p->fds->len; i++)
-			close(g_array_index(p->fds, int, i));
-		g_array_unref(p->fds);
-	}
-	if (p->targets)
-		g_array_unref(p->targets);
-}
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(passed_files, passed_files_clear)
-
-static bool open_files(GPtrArray *files, passed_files *out, GError **error)
-{
-	out->fds = g_array_new(FALSE, FALSE, sizeof(int));
-	out->targets = g_array_new(FALSE, FALSE, sizeof(int));
-	for (guint i = 0; i < files->len; i++) {
-		const struct duvisor_vmm_file *f = g_ptr_array_index(files, i);
-		int fd = open(f->path, f->open_flags | O_CLOEXEC | O_NOCTTY);
-
-		if (fd < 0)
-			return fail(error, VIR_ERR_OPERATION_FAILED,
-				    "cannot open '%s': %s", f->path,
-				    g_strerror(errno));
-		g_array_append_val(out->fds, fd);
-		g_array_append_val(out->targets, f->target_fd);
-	}
-	return true;
-}
-
-/* The VMM creates its VM only once we close our end of this pipe: by
- * then it is in the cgroup machined made for it, where KVM's per-VM
- * kernel threads must start too. */
-static bool add_gate(struct dv_vm *vm, GPtrArray *argv, passed_files *p,
-		     GError **error)
-{
-	int fds[2], target = 3;
-
-	for (guint i = 0; i < p->targets->len; i++)
-		target = MAX(target, g_array_index(p->targets, int, i) + 1);
-	if (!g_unix_open_pipe(fds, FD_CLOEXEC, error))
-		return false;
-	g_array_append_val(p->fds, fds[0]);
-	g_array_append_val(p->targets, target);
-	if (vm->gate_fd >= 0)
-		close(vm->gate_fd);
-	vm->gate_fd = fds[1];
-	add_arg(argv, "--wait-fd", g_strdup_printf("%d", target));
-	return true;
-}
-
 static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		      GError **error)
 {
 	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) argv = NULL;
-	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
-		(GDestroyNotify)duvisor_vmm_file_free);
-	g_auto(passed_files) passed = { 0 };
+	g_auto(dv_launch) launch = { .gate_fd = -1 };
 	g_autoptr(GError) err = NULL;
 	g_autofree char *log_path = dv_domain_log_path(dom);
 	g_autoptr(GString) cmdline = g_string_new(NULL);
@@ -260,29 +174,31 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		.log_path = log_path,
 		.uid = config->vmm_uid,
 		.gid = config->vmm_gid,
-		.need_pty = has_pty_console(dom->def),
 	};
 
-	argv = duvisor_domain_def_vmm_args(dom->def, config->vmm_path, 0,
-					   files, warnings, &err);
-	if (!argv)
+	if (!dv_launch_prepare(&launch, dv_domain_name(dom),
+			       dv_domain_uuid(dom), dom->def, config, warnings,
+			       &err)) {
+		dv_log_append(log_path, "cannot start: %s", err->message);
 		return fail(error, err->domain == DUVISOR_CONF_ERROR
-				   ? err->code : VIR_ERR_CONFIG_UNSUPPORTED,
+				   ? err->code : VIR_ERR_OPERATION_FAILED,
 			    "%s", err->message);
-	add_console_log(dom, argv);
-	if (!open_files(files, &passed, error) ||
-	    !add_gate(vm, argv, &passed, error))
-		return false;
-	args.fds = (const int *)(void *)passed.fds->data;
-	args.target_fds = (const int *)(void *)passed.targets->data;
-	args.n_fds = passed.fds->len;
-	args.argv = (const char *const *)argv->pdata;
-	for (guint i = 0; i + 1 < argv->len; i++) {
-		g_autofree char *q = g_shell_quote(g_ptr_array_index(argv, i));
+	}
+	args.argv = (const char *const *)launch.argv->pdata;
+	args.fds = (const int *)(void *)launch.fds->data;
+	args.target_fds = (const int *)(void *)launch.targets->data;
+	args.n_fds = launch.fds->len;
+	args.pty = launch.pty;
+	args.control_path = launch.control_path;
+	for (guint i = 0; i + 1 < launch.argv->len; i++) {
+		g_autofree char *q = g_shell_quote(
+			g_ptr_array_index(launch.argv, i));
 
 		g_string_append_printf(cmdline, "%s%s", i ? " " : "", q);
 	}
 	dv_log_append(log_path, "starting up: %s", cmdline->str);
+	if (launch.pty)
+		dv_log_append(log_path, "serial console on %s", launch.pty);
 	for (guint i = 0; i < warnings->len; i++) {
 		const char *w = g_ptr_array_index(warnings, i);
 
@@ -296,6 +212,10 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 			    "cannot start duvisor-vmm '%s': %s",
 			    config->vmm_path, err->message);
 	}
+	if (vm->gate_fd >= 0)
+		close(vm->gate_fd);
+	vm->gate_fd = launch.gate_fd;
+	launch.gate_fd = -1;
 	DV_INFO("domain '%s': duvisor-vmm started (pid %d)",
 		dv_domain_name(dom), (int)dv_vmm_pid(vm->vmm));
 	return true;
@@ -325,6 +245,16 @@ bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
 		vm->autodestroy_client = client;
 	if (!spawn_vmm(dom, vm, error)) {
 		vm_free(vm);
+		/* A definition the VMM cannot run leaves the domain as it
+		 * was; a launch that failed (a missing image...) is a failed
+		 * start, as when the VMM itself fails. */
+		if (error && *error &&
+		    (*error)->code != VIR_ERR_CONFIG_UNSUPPORTED) {
+			dv_domain_set_state(dom, VIR_DOMAIN_SHUTOFF,
+					    VIR_DOMAIN_SHUTOFF_FAILED);
+			dv_domain_event(dom, VIR_DOMAIN_EVENT_STOPPED,
+					VIR_DOMAIN_EVENT_STOPPED_FAILED);
+		}
 		return false;
 	}
 	dom->vm = vm;
@@ -353,6 +283,7 @@ static void stop_domain(struct dv_domain *dom, int reason, int detail,
 	DV_INFO("domain '%s' is shut off (reason %d)", dv_domain_name(dom),
 		reason);
 	dv_console_close_domain(dom);
+	dv_launch_cleanup(config, dv_domain_uuid(dom), dom->def);
 	dom->vm = NULL;
 	dom->id = -1;
 	dv_domain_set_state(dom, VIR_DOMAIN_SHUTOFF, reason);
@@ -374,6 +305,14 @@ static void stop_domain(struct dv_domain *dom, int reason, int detail,
 		start_error = generic;
 	}
 	finish_waiters(dom, &vm->start_waiters, start_error);
+	if (!g_queue_is_empty(&vm->reset_waiters)) {
+		g_autoptr(GError) gone = g_error_new(
+			DV_DRIVER_ERROR, VIR_ERR_OPERATION_FAILED,
+			"domain '%s' stopped during the reset",
+			dv_domain_name(dom));
+
+		finish_waiters(dom, &vm->reset_waiters, gone);
+	}
 	finish_waiters(dom, &vm->stop_waiters, NULL);
 	vm_free(vm);
 	if (!dom->persistent)
@@ -385,8 +324,7 @@ static void classify_exit(struct dv_vm *vm, const struct dv_vmm_exit *ex,
 			  int *reason, int *detail, bool *shutdown)
 {
 	const struct duvisor_domain_def *def = vm->dom->def;
-	enum dv_monitor_note note = ex->last_note;
-	int code = -1;
+	int code = ex->exit_code;
 
 	*shutdown = false;
 	if (vm->destroy_requested) {
@@ -394,13 +332,16 @@ static void classify_exit(struct dv_vm *vm, const struct dv_vmm_exit *ex,
 		*detail = VIR_DOMAIN_EVENT_STOPPED_DESTROYED;
 		return;
 	}
-	if (ex->status_known && WIFEXITED(ex->wait_status))
-		code = WEXITSTATUS(ex->wait_status);
-	else if (!ex->status_known)	/* adopted: its last words */
-		code = note == DV_NOTE_POWERED_OFF || note == DV_NOTE_QUIT
+	/* A child's wait status is the truth; an adopted VMM's last words
+	 * are all we have. */
+	if (ex->status_known)
+		code = WIFEXITED(ex->wait_status) ? WEXITSTATUS(ex->wait_status)
+						  : -1;
+	else if (code < 0)
+		code = ex->end == DV_END_POWEROFF || ex->end == DV_END_QUIT
 		       ? VMM_EXIT_POWEROFF
-		       : note == DV_NOTE_RESET_EXIT ? VMM_EXIT_RESET
-		       : note == DV_NOTE_NONE ? -2 : -1;
+		       : ex->end == DV_END_RESET ? VMM_EXIT_RESET
+		       : ex->end == DV_END_UNKNOWN ? -2 : -1;
 	if (code == VMM_EXIT_POWEROFF ||
 	    (code == VMM_EXIT_RESET &&
 	     def->on_reboot == DUVISOR_ACTION_DESTROY)) {
@@ -425,7 +366,6 @@ static bool restart_vmm(struct dv_domain *dom, struct dv_vm *vm)
 
 	vm->job = JOB_RESTARTING;
 	vm->reboot_requested = false;
-	vm->restart_pending = false;
 	if (spawn_vmm(dom, vm, &err)) {
 		register_machine(dom);
 		dv_status_save(dom);
@@ -463,9 +403,9 @@ static void on_vmm_exited(struct dv_vmm *vmm, const struct dv_vmm_exit *ex,
 
 	if (!vm->destroy_requested) {
 		const struct duvisor_domain_def *def = dom->def;
-		bool restart = vm->restart_pending;
+		bool restart = false;
 
-		if (!restart && shutdown && job == JOB_NONE &&
+		if (shutdown && job == JOB_NONE &&
 		    !vm->shutdown_requested)
 			restart = vm->reboot_requested ||
 				  def->on_poweroff == DUVISOR_ACTION_RESTART;
@@ -554,11 +494,40 @@ static void on_vmm_reset(struct dv_vmm *vmm, void *opaque)
 
 	DV_INFO("domain '%s': the guest rebooted", dv_domain_name(vm->dom));
 	reboot_event(vm->dom);
+	finish_waiters(vm->dom, &vm->reset_waiters, NULL);
+}
+
+/* The VMM's vCPUs are (not) paused: normally because we asked, but a
+ * restarted daemon, or someone with access to the control socket, may
+ * find it otherwise. */
+static void on_vmm_state(struct dv_vmm *vmm, bool paused, void *opaque)
+{
+	struct dv_vm *vm = opaque;
+	struct dv_domain *dom = vm->dom;
+
+	if (vm->job != JOB_NONE ||
+	    paused == (dom->state == VIR_DOMAIN_PAUSED))
+		return;
+	DV_INFO("domain '%s' is %s", dv_domain_name(dom),
+		paused ? "paused" : "running again");
+	if (paused) {
+		dv_domain_set_state(dom, VIR_DOMAIN_PAUSED,
+				    VIR_DOMAIN_PAUSED_UNKNOWN);
+		dv_domain_event(dom, VIR_DOMAIN_EVENT_SUSPENDED,
+				VIR_DOMAIN_EVENT_SUSPENDED_PAUSED);
+	} else {
+		dv_domain_set_state(dom, VIR_DOMAIN_RUNNING,
+				    VIR_DOMAIN_RUNNING_UNPAUSED);
+		dv_domain_event(dom, VIR_DOMAIN_EVENT_RESUMED,
+				VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
+	}
+	dv_status_save(dom);
 }
 
 static const struct dv_vmm_ops vmm_ops = {
 	.ready = on_vmm_ready,
 	.reset = on_vmm_reset,
+	.state = on_vmm_state,
 	.exited = on_vmm_exited,
 };
 
@@ -598,7 +567,6 @@ bool dv_domain_destroy(struct dv_domain *dom, unsigned int flags,
 	const unsigned int known = VIR_DOMAIN_DESTROY_GRACEFUL |
 				   VIR_DOMAIN_DESTROY_REMOVE_LOGS;
 	struct dv_vm *vm = dom->vm;
-	struct dv_monitor *mon;
 
 	if (flags & ~known)
 		return fail(error, VIR_ERR_INVALID_ARG,
@@ -606,16 +574,14 @@ bool dv_domain_destroy(struct dv_domain *dom, unsigned int flags,
 	if (!dv_domain_is_active(dom))
 		return fail(error, VIR_ERR_OPERATION_INVALID,
 			    "domain '%s' is not running", dv_domain_name(dom));
-	mon = dv_vmm_monitor(vm->vmm);
 	if (flags & VIR_DOMAIN_DESTROY_GRACEFUL) {
-		if (!dv_monitor_quit(mon, error) ||
-		    !dv_monitor_cont(mon, error))
+		if (!dv_monitor_quit(dv_vmm_monitor(vm->vmm), error))
 			return false;
 		if (!vm->graceful_timer)
 			vm->graceful_timer = g_timeout_add(
 				GRACEFUL_TIMEOUT_MS, on_graceful_timeout, vm);
-	} else if (!dv_monitor_kill(mon, error)) {
-		return false;
+	} else {
+		dv_vmm_kill(vm->vmm);
 	}
 	dv_vmm_log(vm->vmm, "destroying the domain%s",
 		   flags & VIR_DOMAIN_DESTROY_GRACEFUL ? " (gracefully)" : "");
@@ -657,14 +623,13 @@ bool dv_domain_reset(struct dv_domain *dom, dv_done_fn done, void *opaque,
 {
 	struct dv_vm *vm = dom->vm;
 
+	/* The VMM rebuilds the machine itself (a paused one stays paused);
+	 * the call ends with its guest-reset notification. */
 	if (!check_running(dom, error) ||
-	    !dv_monitor_kill(dv_vmm_monitor(vm->vmm), error))
+	    !dv_monitor_reset(dv_vmm_monitor(vm->vmm), error))
 		return false;
-	dv_vmm_log(vm->vmm, "reset requested: starting a new duvisor-vmm");
-	vm->restart_pending = true;
-	vm->pause_when_ready = dom->state == VIR_DOMAIN_PAUSED;
-	vm->job = JOB_RESTARTING;
-	add_waiter(&vm->start_waiters, done, opaque);
+	dv_vmm_log(vm->vmm, "reset requested");
+	add_waiter(&vm->reset_waiters, done, opaque);
 	return true;
 }
 
@@ -753,10 +718,12 @@ bool dv_domain_adopt(struct dv_domain *dom, int id, int64_t pid,
 		     int reason)
 {
 	g_autofree char *log_path = dv_domain_log_path(dom);
+	g_autofree char *control = dv_launch_control_path(config,
+							  dv_domain_uuid(dom));
 	g_autoptr(GError) err = NULL;
 	struct dv_vm *vm = vm_new(dom);
 
-	vm->vmm = dv_vmm_adopt((pid_t)pid, start_time, pty, log_path,
+	vm->vmm = dv_vmm_adopt((pid_t)pid, start_time, pty, log_path, control,
 			       &vmm_ops, vm, &err);
 	if (!vm->vmm) {
 		DV_INFO("domain '%s': %s", dv_domain_name(dom), err->message);
@@ -791,10 +758,11 @@ void dv_lifecycle_shutdown(void)
 		/* The VMM keeps running and the next daemon takes it over,
 		 * unless it is not even running yet (nothing saved). */
 		if (vm->job != JOB_NONE && vm->vmm) {
-			dv_monitor_kill(dv_vmm_monitor(vm->vmm), NULL);
+			dv_vmm_kill(vm->vmm);
 			dv_status_remove(dom);
 		}
 		finish_waiters(dom, &vm->start_waiters, err);
+		finish_waiters(dom, &vm->reset_waiters, err);
 		finish_waiters(dom, &vm->stop_waiters, err);
 		dom->vm = NULL;
 		vm_free(vm);

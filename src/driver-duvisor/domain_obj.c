@@ -187,6 +187,25 @@ struct duvisor_domain_def *dv_domain_persistent_def(struct dv_domain *dom)
 	return dom->newdef ? dom->newdef : dom->def;
 }
 
+bool dv_domain_set_persistent_def(struct dv_domain *dom,
+				  struct duvisor_domain_def *def)
+{
+	bool was_persistent = dom->persistent;
+
+	if (dv_domain_is_active(dom)) {
+		g_clear_pointer(&dom->newdef, duvisor_domain_def_free);
+		if (duvisor_domain_def_equal(dom->def, def))
+			duvisor_domain_def_free(def);
+		else
+			dom->newdef = def;
+	} else {
+		duvisor_domain_def_free(dom->def);
+		dom->def = def;
+	}
+	dom->persistent = true;
+	return was_persistent;
+}
+
 void dv_domain_set_state(struct dv_domain *dom, int state, int reason)
 {
 	dom->state = state;

@@ -78,6 +78,12 @@ bool dv_domain_is_active(const struct dv_domain *dom);
 /* The definition the next start uses (newdef, else def). */
 struct duvisor_domain_def *dv_domain_persistent_def(struct dv_domain *dom);
 
+/* Makes @def (taken) the persistent definition of @dom: its definition
+ * while inactive; while active, the one of its next start (none when it
+ * is the one running).  Returns whether @dom was persistent before. */
+bool dv_domain_set_persistent_def(struct dv_domain *dom,
+				  struct duvisor_domain_def *def);
+
 void dv_domain_set_state(struct dv_domain *dom, int state, int reason);
 
 /* "running", "shut off"... for logs. */

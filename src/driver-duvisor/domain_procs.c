@@ -115,17 +115,8 @@ static int define_xml(const char *xml, unsigned int flags,
 		dv_procs_fill_domain(&r->dom, dom);
 		return RPC_HANDLER_OK;
 	}
-	was_persistent = dom->persistent;
-	if (dv_domain_is_active(dom)) {
-		/* For the next start; not when it is what runs now. */
-		g_clear_pointer(&dom->newdef, duvisor_domain_def_free);
-		if (!duvisor_domain_def_equal(dom->def, def))
-			dom->newdef = g_steal_pointer(&def);
-	} else {
-		duvisor_domain_def_free(dom->def);
-		dom->def = g_steal_pointer(&def);
-	}
-	dom->persistent = true;
+	was_persistent = dv_domain_set_persistent_def(dom,
+						      g_steal_pointer(&def));
 	DV_INFO("domain '%s' %s", dv_domain_name(dom),
 		was_persistent ? "redefined" : "made persistent");
 	dv_domain_event(dom, VIR_DOMAIN_EVENT_DEFINED,

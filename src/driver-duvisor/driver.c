@@ -23,6 +23,7 @@
 #include "domain_store.h"
 #include "driver.h"
 #include "rpc_server.h"
+#include "storage_resolve.h"
 
 static void on_client_closed(struct rpc_client *client, void *opaque)
 {
@@ -79,6 +80,7 @@ bool duvisor_driver_init(const struct daemon_config *cfg,
 	dv_store_init(cfg->config_dir);
 	dv_status_init(cfg->state_dir);
 	dv_lifecycle_init(cfg);
+	duvisor_set_volume_resolver(dv_resolve_volume);
 	dv_domain_procs_register();
 	dv_domain_query_procs_register();
 	rpc_server_add_close_hook(srv, on_client_closed, NULL);
@@ -89,6 +91,56 @@ bool duvisor_driver_init(const struct daemon_config *cfg,
 		n, cfg->config_dir, running);
 	autostart_domains();
 	return true;
+}
+
+struct reload_counts {
+	unsigned int added, changed;
+};
+
+static void reload_loaded(struct duvisor_domain_def *def, bool autostart,
+			  void *opaque)
+{
+	struct reload_counts *n = opaque;
+	struct dv_domain *dom = dv_domain_find_by_uuid(def->uuid);
+	bool was_persistent;
+
+	if (dom != dv_domain_find_by_name(def->name)) {
+		DV_WARN("not reloading the definition of '%s': another domain "
+			"has its name or UUID", def->name);
+		duvisor_domain_def_free(def);
+		return;
+	}
+	if (!dom) {
+		dom = dv_domain_add(def, true);
+		dom->autostart = autostart;
+		DV_INFO("domain '%s' defined (reload)", dv_domain_name(dom));
+		dv_domain_event(dom, VIR_DOMAIN_EVENT_DEFINED,
+				VIR_DOMAIN_EVENT_DEFINED_ADDED);
+		n->added++;
+		return;
+	}
+	dom->autostart = autostart;
+	if (dom->persistent &&
+	    duvisor_domain_def_equal(dv_domain_persistent_def(dom), def)) {
+		duvisor_domain_def_free(def);
+		return;
+	}
+	was_persistent = dv_domain_set_persistent_def(dom, def);
+	DV_INFO("domain '%s': definition reloaded%s", dv_domain_name(dom),
+		dv_domain_is_active(dom) ? " (for its next start)" : "");
+	dv_domain_event(dom, VIR_DOMAIN_EVENT_DEFINED,
+			was_persistent ? VIR_DOMAIN_EVENT_DEFINED_UPDATED
+				       : VIR_DOMAIN_EVENT_DEFINED_ADDED);
+	n->changed++;
+}
+
+void duvisor_driver_reload(void)
+{
+	struct reload_counts n = { 0 };
+	unsigned int total = dv_store_load(reload_loaded, &n);
+
+	DV_INFO("%u domain definition(s) read again: %u new, %u changed",
+		total, n.added, n.changed);
 }
 
 void duvisor_driver_shutdown(void)

@@ -10,11 +10,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "conn_procs.h"
 #include "daemon_config.h"
 #include "delegate.h"
 #include "daemon_log.h"
+#include "domain_obj.h"
 #include "driver.h"
 #include "events.h"
 #include "rpc_dispatch.h"
@@ -29,6 +31,7 @@
 #define MAX_QUEUED_BYTES (8u * 1024 * 1024)
 
 struct daemon {
+	char **argv;		/* the command line, for reloads */
 	struct daemon_config cfg;
 	struct rpc_server *srv;
 	GMainLoop *loop;
@@ -43,6 +46,113 @@ static gboolean on_quit_signal(gpointer data)
 	DV_INFO("shutting down");
 	g_main_loop_quit(d->loop);
 	return G_SOURCE_CONTINUE;
+}
+
+/* The settings of the command line over those of the file. */
+static bool load_config(struct daemon *d, struct daemon_config *cfg,
+			GError **error)
+{
+	/* Parsing takes arguments out of the array it gets: a copy of the
+	 * pointers, the strings stay d->argv's. */
+	int argc = (int)g_strv_length(d->argv);
+	g_autofree char **argv = g_new(char *, argc + 1);
+
+	memcpy(argv, d->argv, (argc + 1) * sizeof(char *));
+
+	return daemon_config_load(cfg, &argc, &argv, error);
+}
+
+static struct dv_log_outputs *open_log_outputs(const struct daemon_config *cfg,
+					       GError **error)
+{
+	g_autoptr(dv_log_outputs) outs =
+		dv_log_outputs_parse(cfg->log_outputs, error);
+
+	if (!outs || !dv_log_outputs_open(outs, error))
+		return NULL;
+	return g_steal_pointer(&outs);
+}
+
+static struct rpc_server_limits limits_of(const struct daemon_config *cfg)
+{
+	return (struct rpc_server_limits){
+		.max_clients = cfg->max_clients,
+		.max_client_requests = cfg->max_client_requests,
+		.max_queued_bytes = MAX_QUEUED_BYTES,
+	};
+}
+
+static void notify_reload_done(const char *status)
+{
+	g_autofree char *state = g_strdup_printf("READY=1\nSTATUS=%s",
+						 status);
+
+	dv_systemd_notify(state);
+}
+
+/*
+ * SIGHUP (systemctl reload): the configuration file again, with the
+ * command line's settings over it, then the persistent domain
+ * definitions.  Clients and running domains are left alone.  A file
+ * with errors changes nothing.
+ */
+static void reload(struct daemon *d)
+{
+	g_autofree char *state = g_strdup_printf(
+		"RELOADING=1\nMONOTONIC_USEC=%" G_GINT64_FORMAT
+		"\nSTATUS=Reloading", g_get_monotonic_time());
+	struct daemon_config next = { 0 };
+	g_autoptr(dv_log_outputs) outs = NULL;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *fixed = NULL, *where = NULL, *msg = NULL;
+	g_autofree char *outputs = NULL;
+	struct rpc_server_limits limits;
+
+	dv_systemd_notify(state);
+	DV_INFO("reloading on SIGHUP");
+	if (!load_config(d, &next, &err) ||
+	    !(outs = open_log_outputs(&next, &err))) {
+		DV_ERROR("reload refused, the configuration in effect stays: "
+			 "%s", err->message);
+		msg = g_strdup_printf("Reload refused: %s", err->message);
+		notify_reload_done(msg);
+		daemon_config_clear(&next);
+		return;
+	}
+	fixed = daemon_config_apply_runtime(&d->cfg, &next);
+	daemon_config_clear(&next);
+	dv_log_set_level(d->cfg.log_level);
+	outputs = dv_log_outputs_describe(outs);
+	dv_log_use_outputs(g_steal_pointer(&outs));
+	limits = limits_of(&d->cfg);
+	rpc_server_set_limits(d->srv, &limits);
+	if (*fixed)
+		DV_WARN("changed settings kept until the daemon restarts: %s",
+			fixed);
+	duvisor_driver_reload();
+	where = d->cfg.config_file ? g_strdup(d->cfg.config_file)
+				   : g_strdup("the defaults (no file)");
+	DV_INFO("configuration reloaded from %s (log level %s, to %s)", where,
+		dv_log_level_name(d->cfg.log_level), outputs);
+	msg = g_strdup_printf("Configuration reloaded from %s", where);
+	notify_reload_done(msg);
+}
+
+static gboolean on_reload_signal(gpointer data)
+{
+	reload(data);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Gives the journal the UUIDs of the domains messages name. */
+static bool domain_uuid(const char *name, char uuid[37])
+{
+	struct dv_domain *dom = dv_domain_find_by_name(name);
+
+	if (!dom)
+		return false;
+	duvisor_uuid_format(dv_domain_uuid(dom), uuid);
+	return true;
 }
 
 static gboolean on_idle_check(gpointer data)
@@ -93,11 +203,7 @@ static bool start_listening(struct daemon *d, GError **error)
 
 static int run(struct daemon *d)
 {
-	const struct rpc_server_limits limits = {
-		.max_clients = d->cfg.max_clients,
-		.max_client_requests = d->cfg.max_client_requests,
-		.max_queued_bytes = MAX_QUEUED_BYTES,
-	};
+	const struct rpc_server_limits limits = limits_of(&d->cfg);
 	g_autoptr(GError) err = NULL;
 	guint sig_ids[3];
 	guint idle_id = 0;
@@ -107,13 +213,14 @@ static int run(struct daemon *d)
 	d->loop = g_main_loop_new(NULL, FALSE);
 	sig_ids[0] = g_unix_signal_add(SIGTERM, on_quit_signal, d);
 	sig_ids[1] = g_unix_signal_add(SIGINT, on_quit_signal, d);
-	sig_ids[2] = g_unix_signal_add(SIGHUP, on_quit_signal, d);
+	sig_ids[2] = g_unix_signal_add(SIGHUP, on_reload_signal, d);
 	if (g_mkdir_with_parents(d->cfg.state_dir, 0755) < 0) {
 		DV_ERROR("cannot create %s: %s", d->cfg.state_dir,
 			 g_strerror(errno));
 		d->exit_status = EXIT_FAILURE;
 		goto out_loop;
 	}
+	dv_log_set_uuid_lookup(domain_uuid);
 	rpc_dispatch_init();
 	conn_procs_register(&d->cfg);
 	dv_delegate_init(&d->cfg);
@@ -132,6 +239,10 @@ static int run(struct daemon *d)
 
 	if (d->cfg.timeout)
 		idle_id = g_timeout_add_seconds(1, on_idle_check, d);
+	if (!d->cfg.session && geteuid() == 0 && d->cfg.vmm_uid == (uid_t)-1)
+		DV_WARN("VMMs run as root: no user %s (the package creates it) "
+			"and no vmm_user in the configuration",
+			DEFAULT_VMM_USER);
 	DV_INFO("DuVisor %s serving duvisor://%s", DUVISOR_VERSION,
 		d->cfg.session ? "/session" : "/system");
 	dv_systemd_notify("READY=1");
@@ -155,25 +266,39 @@ out_loop:
 
 int main(int argc, char **argv)
 {
-	struct daemon d = { 0 };
+	struct daemon d = { .argv = g_strdupv(argv) };
+	struct dv_log_outputs *outs = NULL;
 	g_autoptr(GError) err = NULL;
-	int status;
+	int status = EXIT_FAILURE;
 
 	signal(SIGPIPE, SIG_IGN);
-	if (!daemon_config_load(&d.cfg, &argc, &argv, &err)) {
+	if (!load_config(&d, &d.cfg, &err)) {
 		fprintf(stderr, "virtduvisord: %s\n", err->message);
-		daemon_config_clear(&d.cfg);
-		return EXIT_FAILURE;
+		goto out;
 	}
 	if (d.cfg.show_version) {
 		printf("virtduvisord (DuVisor) %s\n", DUVISOR_VERSION);
-		daemon_config_clear(&d.cfg);
-		return EXIT_SUCCESS;
+		status = EXIT_SUCCESS;
+		goto out;
+	}
+	outs = open_log_outputs(&d.cfg, &err);
+	if (!outs) {
+		fprintf(stderr, "virtduvisord: %s\n", err->message);
+		goto out;
 	}
 	dv_log_set_level(d.cfg.log_level);
+	dv_log_use_outputs(outs);
 	if (d.cfg.config_file)
 		DV_DEBUG("read %s", d.cfg.config_file);
+	if (dv_log_get_level() >= DV_LOG_DEBUG) {
+		g_autofree char *to = dv_log_outputs_describe(outs);
+
+		DV_DEBUG("logging to %s", to);
+	}
 	status = run(&d);
+	dv_log_use_outputs(NULL);
+out:
 	daemon_config_clear(&d.cfg);
+	g_strfreev(d.argv);
 	return status;
 }

@@ -1,69 +1,368 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Controlling a duvisor-vmm process (see monitor.h). */
+/* The control channel to one duvisor-vmm (see monitor.h). */
 #include <errno.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "control-proto.h"
+#include "daemon_log.h"
 #include "monitor.h"
+#include "unix_address.h"
 
-#define LINE_PREFIX "duvisor-vmm: "
+/* The VMM answers from its event loop; pause waits for the vCPUs to leave
+ * the guest, which takes a moment on a loaded host. */
+#define REPLY_TIMEOUT_MS 10000
+/* Messages kept while a request waits for its reply; a VMM sending more
+ * than that in the meantime loses the oldest. */
+#define MAX_PENDING 256
 
 struct dv_monitor {
 	pid_t pid;
 	int pidfd;		/* -1 when the kernel has no pidfds */
+	int fd;			/* the connection, -1 once closed */
+	guint watch;
+	guint idle;		/* dispatches pending messages */
+	uint32_t last_id;
+	uint32_t status_id;	/* the status asked for on connecting */
+	GQueue pending;		/* GBytes received while waiting */
+	bool closed_reported;
+	bool complained;	/* about an invalid message, once */
+	const struct dv_monitor_ops *ops;
+	void *opaque;
 };
 
-enum dv_monitor_note dv_monitor_parse_line(const char *line, char **arg)
+static GHashTable *fields_of(const struct dvctl_msg *msg)
 {
-	static const struct {
-		const char *text;
-		bool prefix;
-		enum dv_monitor_note note;
-	} notes[] = {
-		{ "guest reset: rebooting", false, DV_NOTE_GUEST_RESET },
-		{ "guest powered off", false, DV_NOTE_POWERED_OFF },
-		{ "stopped on request", false, DV_NOTE_QUIT },
-		{ "guest reset (--no-reboot)", false, DV_NOTE_RESET_EXIT },
-		{ "guest crashed", false, DV_NOTE_CRASHED },
-		{ "error: ", true, DV_NOTE_ERROR },
-	};
-	const char *p;
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+					      g_free);
+	const char *p = msg->payload, *end = msg->payload + msg->len;
+	struct dvctl_kv kv;
 
-	if (arg)
-		*arg = NULL;
-	if (!g_str_has_prefix(line, LINE_PREFIX))
-		return DV_NOTE_NONE;
-	p = line + strlen(LINE_PREFIX);
-	if (g_str_has_prefix(p, "serial console on /")) {
-		if (arg)
-			*arg = g_strdup(p + strlen("serial console on "));
-		return DV_NOTE_CONSOLE_PTY;
-	}
-	if (g_str_has_prefix(p, "vCPU ") &&
-	    strstr(p, ": triple fault, machine shut down"))
-		return DV_NOTE_TRIPLE_FAULT;
-	for (size_t i = 0; i < G_N_ELEMENTS(notes); i++) {
-		if (notes[i].prefix ? g_str_has_prefix(p, notes[i].text)
-				    : strcmp(p, notes[i].text) == 0)
-			return notes[i].note;
-	}
-	return DV_NOTE_NONE;
+	while (dvctl_next_kv(&p, end, &kv) == 1)
+		if (!g_hash_table_contains(h, kv.key))
+			g_hash_table_insert(h, g_strdup(kv.key),
+					    g_strndup(kv.value, kv.value_len));
+	return h;
 }
 
-struct dv_monitor *dv_monitor_new(pid_t pid)
+static void report_closed(struct dv_monitor *mon)
 {
-	struct dv_monitor *mon = g_new0(struct dv_monitor, 1);
+	if (mon->watch) {
+		g_source_remove(mon->watch);
+		mon->watch = 0;
+	}
+	if (mon->fd >= 0) {
+		close(mon->fd);
+		mon->fd = -1;
+	}
+	if (!mon->closed_reported) {
+		mon->closed_reported = true;
+		if (mon->ops->closed)
+			mon->ops->closed(mon, mon->opaque);
+	}
+}
 
+static void complain(struct dv_monitor *mon, const char *what)
+{
+	if (mon->complained)
+		return;
+	mon->complained = true;
+	DV_WARN("duvisor-vmm (pid %d) sent an invalid control message (%s); "
+		"ignoring it and any further ones", (int)mon->pid, what);
+}
+
+/* One message from the VMM, outside any request. */
+static void dispatch(struct dv_monitor *mon, const uint8_t *buf, size_t len)
+{
+	g_autoptr(GHashTable) fields = NULL;
+	struct dvctl_msg msg;
+	int r = dvctl_decode(buf, len, &msg);
+	const char *name;
+
+	if (r != DVCTL_OK) {
+		complain(mon, dvctl_error_name(r));
+		return;
+	}
+	if (msg.type == DVCTL_REPLY_OK && msg.id == mon->status_id &&
+	    mon->status_id) {
+		mon->status_id = 0;
+		name = "status";
+	} else if (msg.type == DVCTL_EVENT) {
+		name = NULL;
+	} else {
+		/* A late reply to a request that timed out. */
+		return;
+	}
+	fields = fields_of(&msg);
+	if (!name)
+		name = g_hash_table_lookup(fields, "event");
+	if (!name) {
+		complain(mon, "a notification without event=");
+		return;
+	}
+	if (mon->ops->event)
+		mon->ops->event(mon, name, fields, mon->opaque);
+}
+
+/* Receives one message: its size, 0 at the end, -1 with nothing there
+ * (errno EAGAIN) or on errors; a too large one is cut (and then refused
+ * by the codec). */
+static ssize_t receive(struct dv_monitor *mon, uint8_t *buf, size_t size)
+{
+	ssize_t n;
+
+	do
+		n = recv(mon->fd, buf, size, MSG_DONTWAIT | MSG_TRUNC);
+	while (n < 0 && errno == EINTR);
+	return n > (ssize_t)size ? (ssize_t)size + 1 : n;
+}
+
+static void dispatch_pending(struct dv_monitor *mon)
+{
+	GBytes *b;
+
+	while ((b = g_queue_pop_head(&mon->pending))) {
+		gsize len;
+		const uint8_t *p = g_bytes_get_data(b, &len);
+
+		dispatch(mon, p, len);
+		g_bytes_unref(b);
+	}
+}
+
+/* Reads and dispatches what is there; false once the connection ended. */
+static bool read_all(struct dv_monitor *mon)
+{
+	uint8_t buf[DVCTL_MAX_MESSAGE + 1];
+
+	dispatch_pending(mon);
+	while (mon->fd >= 0) {
+		ssize_t n = receive(mon, buf, DVCTL_MAX_MESSAGE);
+
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return true;
+		if (n <= 0) {
+			report_closed(mon);
+			return false;
+		}
+		dispatch(mon, buf, (size_t)n);
+	}
+	return false;
+}
+
+static gboolean on_readable(gint fd, GIOCondition cond, gpointer data)
+{
+	struct dv_monitor *mon = data;
+
+	if (read_all(mon))
+		return G_SOURCE_CONTINUE;
+	mon->watch = 0;
+	return G_SOURCE_REMOVE;
+}
+
+static gboolean on_idle(gpointer data)
+{
+	struct dv_monitor *mon = data;
+
+	mon->idle = 0;
+	dispatch_pending(mon);
+	if (mon->fd < 0)
+		report_closed(mon);
+	return G_SOURCE_REMOVE;
+}
+
+static void schedule_dispatch(struct dv_monitor *mon)
+{
+	if (!mon->idle)
+		mon->idle = g_idle_add(on_idle, mon);
+}
+
+static void keep_pending(struct dv_monitor *mon, const uint8_t *buf,
+			 size_t len)
+{
+	if (mon->pending.length >= MAX_PENDING) {
+		complain(mon, "too many messages");
+		g_bytes_unref(g_queue_pop_head(&mon->pending));
+	}
+	g_queue_push_tail(&mon->pending, g_bytes_new(buf, len));
+}
+
+static bool send_request(struct dv_monitor *mon, uint16_t type,
+			 const char *key, const char *value, uint32_t *id,
+			 GError **error)
+{
+	struct dvctl_buf b;
+	size_t len;
+	ssize_t n;
+
+	if (mon->fd < 0) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+			    "duvisor-vmm (pid %d) closed its control channel",
+			    (int)mon->pid);
+		return false;
+	}
+	if (++mon->last_id == 0)
+		mon->last_id = 1;
+	*id = mon->last_id;
+	dvctl_begin(&b, type, *id);
+	if (key)
+		dvctl_put(&b, key, value);
+	len = dvctl_finish(&b);
+	if (!len) {
+		g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+			    "invalid %s request", dvctl_request_name(type));
+		return false;
+	}
+	do
+		n = send(mon->fd, b.data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n != (ssize_t)len) {
+		int err = n < 0 ? errno : EMSGSIZE;
+
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+			    "cannot send '%s' to duvisor-vmm (pid %d): %s",
+			    dvctl_request_name(type), (int)mon->pid,
+			    g_strerror(err));
+		return false;
+	}
+	return true;
+}
+
+/* Waits for the reply to @id; other messages are kept for later. */
+static GHashTable *wait_reply(struct dv_monitor *mon, uint16_t type,
+			      uint32_t id, GError **error)
+{
+	gint64 deadline = g_get_monotonic_time() +
+			  (gint64)REPLY_TIMEOUT_MS * 1000;
+	uint8_t buf[DVCTL_MAX_MESSAGE + 1];
+	const char *what = dvctl_request_name(type);
+
+	for (;;) {
+		struct pollfd p = { .fd = mon->fd, .events = POLLIN };
+		gint64 left = deadline - g_get_monotonic_time();
+		struct dvctl_msg msg;
+		ssize_t n;
+		int r;
+
+		if (left <= 0) {
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+				    "duvisor-vmm (pid %d) did not answer '%s' "
+				    "within %d s", (int)mon->pid, what,
+				    REPLY_TIMEOUT_MS / 1000);
+			return NULL;
+		}
+		r = poll(&p, 1, (int)MAX(1, left / 1000));
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r <= 0)
+			continue;
+		n = receive(mon, buf, DVCTL_MAX_MESSAGE);
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (n <= 0)
+			break;
+		if (dvctl_decode(buf, (size_t)n, &msg) == DVCTL_OK &&
+		    msg.id == id && (msg.type == DVCTL_REPLY_OK ||
+				     msg.type == DVCTL_REPLY_ERROR)) {
+			g_autoptr(GHashTable) f = fields_of(&msg);
+			const char *e, *m;
+
+			if (msg.type == DVCTL_REPLY_OK)
+				return g_steal_pointer(&f);
+			e = g_hash_table_lookup(f, "error");
+			m = g_hash_table_lookup(f, "message");
+			g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED,
+				    "duvisor-vmm refused '%s': %s%s%s", what,
+				    e ? e : "error", m ? ": " : "", m ? m : "");
+			return NULL;
+		}
+		keep_pending(mon, buf, (size_t)n);
+		schedule_dispatch(mon);
+	}
+	/* The connection ended: the VMM is going away. */
+	close(mon->fd);
+	mon->fd = -1;
+	if (mon->watch) {
+		g_source_remove(mon->watch);
+		mon->watch = 0;
+	}
+	schedule_dispatch(mon);
+	g_set_error(error, G_IO_ERROR, G_IO_ERROR_CLOSED,
+		    "duvisor-vmm (pid %d) closed its control channel before "
+		    "answering '%s'", (int)mon->pid, what);
+	return NULL;
+}
+
+static GHashTable *request(struct dv_monitor *mon, uint16_t type,
+			   GError **error)
+{
+	uint32_t id;
+
+	if (!send_request(mon, type, NULL, NULL, &id, error))
+		return NULL;
+	return wait_reply(mon, type, id, error);
+}
+
+static bool simple_request(struct dv_monitor *mon, uint16_t type,
+			   GError **error)
+{
+	g_autoptr(GHashTable) reply = request(mon, type, error);
+
+	return reply != NULL;
+}
+
+struct dv_monitor *dv_monitor_connect(const char *path, pid_t pid,
+				      const struct dv_monitor_ops *ops,
+				      void *opaque, GError **error)
+{
+	struct dv_unix_address a;
+	struct dv_monitor *mon;
+	int fd;
+
+	if (!dv_unix_address_init(&a, path, error))
+		return NULL;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 ||
+	    connect(fd, (struct sockaddr *)&a.addr, sizeof(a.addr)) < 0) {
+		int err = errno;
+
+		if (fd >= 0)
+			close(fd);
+		dv_unix_address_clear(&a);
+		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
+			    "cannot connect to the control socket %s: %s",
+			    path, g_strerror(err));
+		return NULL;
+	}
+	dv_unix_address_clear(&a);
+	mon = g_new0(struct dv_monitor, 1);
 	mon->pid = pid;
+	mon->fd = fd;
+	mon->ops = ops;
+	mon->opaque = opaque;
+	g_queue_init(&mon->pending);
 #ifdef SYS_pidfd_open
 	mon->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 #else
 	mon->pidfd = -1;
 #endif
+	/* Whatever happened before we connected is summed up by the status;
+	 * the VMM answers once its machine runs. */
+	if (!send_request(mon, DVCTL_STATUS, NULL, NULL, &mon->status_id,
+			  error)) {
+		dv_monitor_free(mon);
+		return NULL;
+	}
+	mon->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
+				   on_readable, mon);
 	return mon;
 }
 
@@ -71,8 +370,15 @@ void dv_monitor_free(struct dv_monitor *mon)
 {
 	if (!mon)
 		return;
+	if (mon->watch)
+		g_source_remove(mon->watch);
+	if (mon->idle)
+		g_source_remove(mon->idle);
+	if (mon->fd >= 0)
+		close(mon->fd);
 	if (mon->pidfd >= 0)
 		close(mon->pidfd);
+	g_queue_clear_full(&mon->pending, (GDestroyNotify)g_bytes_unref);
 	g_free(mon);
 }
 
@@ -81,51 +387,64 @@ pid_t dv_monitor_pid(const struct dv_monitor *mon)
 	return mon->pid;
 }
 
-static bool send_signal(struct dv_monitor *mon, int sig, GError **error)
+void dv_monitor_drain(struct dv_monitor *mon)
+{
+	if (mon->fd >= 0)
+		read_all(mon);
+	else
+		dispatch_pending(mon);
+}
+
+bool dv_monitor_system_powerdown(struct dv_monitor *mon, GError **error)
+{
+	return simple_request(mon, DVCTL_POWERDOWN, error);
+}
+
+bool dv_monitor_quit(struct dv_monitor *mon, GError **error)
+{
+	return simple_request(mon, DVCTL_QUIT, error);
+}
+
+bool dv_monitor_reset(struct dv_monitor *mon, GError **error)
+{
+	return simple_request(mon, DVCTL_RESET, error);
+}
+
+bool dv_monitor_stop(struct dv_monitor *mon, GError **error)
+{
+	return simple_request(mon, DVCTL_PAUSE, error);
+}
+
+bool dv_monitor_cont(struct dv_monitor *mon, GError **error)
+{
+	return simple_request(mon, DVCTL_RESUME, error);
+}
+
+GHashTable *dv_monitor_query_status(struct dv_monitor *mon, GError **error)
+{
+	return request(mon, DVCTL_STATUS, error);
+}
+
+bool dv_monitor_kill(struct dv_monitor *mon, GError **error)
 {
 	int r;
 
 #ifdef SYS_pidfd_send_signal
 	if (mon->pidfd >= 0)
-		r = (int)syscall(SYS_pidfd_send_signal, mon->pidfd, sig,
+		r = (int)syscall(SYS_pidfd_send_signal, mon->pidfd, SIGKILL,
 				 NULL, 0);
 	else
 #endif
-		r = kill(mon->pid, sig);
-	if (r < 0) {
+		r = kill(mon->pid, SIGKILL);
+	if (r < 0 && errno != ESRCH) {
 		int err = errno;
 
 		g_set_error(error, G_IO_ERROR, g_io_error_from_errno(err),
-			    "cannot send %s to duvisor-vmm (pid %d): %s",
-			    g_strsignal(sig), (int)mon->pid, g_strerror(err));
+			    "cannot kill duvisor-vmm (pid %d): %s",
+			    (int)mon->pid, g_strerror(err));
 		return false;
 	}
 	return true;
-}
-
-bool dv_monitor_system_powerdown(struct dv_monitor *mon, GError **error)
-{
-	return send_signal(mon, SIGTERM, error);
-}
-
-bool dv_monitor_quit(struct dv_monitor *mon, GError **error)
-{
-	return send_signal(mon, SIGQUIT, error);
-}
-
-bool dv_monitor_kill(struct dv_monitor *mon, GError **error)
-{
-	return send_signal(mon, SIGKILL, error);
-}
-
-bool dv_monitor_stop(struct dv_monitor *mon, GError **error)
-{
-	return send_signal(mon, SIGSTOP, error);
-}
-
-bool dv_monitor_cont(struct dv_monitor *mon, GError **error)
-{
-	return send_signal(mon, SIGCONT, error);
 }
 
 bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st)
@@ -152,16 +471,6 @@ bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st)
 	st->threads = strtol(f[17], NULL, 10);
 	st->start_time = g_ascii_strtoull(f[19], NULL, 10);
 	return true;
-}
-
-bool dv_monitor_query_running(struct dv_monitor *mon)
-{
-	struct dv_proc_stat st;
-
-	/* duvisor-vmm is single-threaded until it starts the vCPUs of a
-	 * machine it has fully built. */
-	return dv_proc_stat_read(mon->pid, &st) && st.threads > 1 &&
-	       st.state != 'Z';
 }
 
 bool dv_monitor_query_cpu_time(struct dv_monitor *mon, uint64_t *ns)

@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * The daemon's control interface to one duvisor-vmm process.
+ * The daemon's end of one duvisor-vmm's control channel
+ * (docs/control-protocol.md): a SOCK_SEQPACKET connection to the socket
+ * the daemon bound and handed to the VMM with --control-fd, so that a
+ * restarted daemon connects again to the same path.
  *
- * duvisor-vmm has no control channel yet, so today requests are signals
- * and notifications are the lines it prints on stderr; everything the
- * daemon asks of or learns from a running VMM goes through this file, so
- * that a real channel can replace it without touching the callers:
+ * The VMM is untrusted: everything it says is checked by the protocol
+ * codec, a reply that does not come within a few seconds is an error,
+ * and a VMM that floods us loses messages, never the daemon's memory.
  *
- *   request                       today
- *   dv_monitor_system_powerdown   SIGTERM: ACPI power button
- *   dv_monitor_quit               SIGQUIT: stop at once, exit 0
- *   dv_monitor_kill               SIGKILL
- *   dv_monitor_stop / _cont       SIGSTOP / SIGCONT (pause, resume)
- *   dv_monitor_query_running      /proc: its vCPU threads exist, so the
- *                                 machine was built and runs
- *   dv_monitor_query_cpu_time     /proc: user + system time
+ * Requests wait for their reply (the VMM answers from its event loop at
+ * once; pause once the vCPUs stopped).  Notifications, and the answer to
+ * the status request sent on connecting, reach the owner from the main
+ * loop as events: NAME plus the message's key=value fields, where the
+ * status answer is the event "status".
  *
- * Signals go through a pidfd when the kernel has them, so they can never
- * reach a recycled pid.
+ * Killing is still a signal, through a pidfd so that it never reaches a
+ * recycled pid.
  */
 #ifndef DV_MONITOR_H
 #define DV_MONITOR_H
@@ -29,35 +28,37 @@
 
 struct dv_monitor;
 
-/* What a line of the VMM's stderr tells. */
-enum dv_monitor_note {
-	DV_NOTE_NONE,
-	DV_NOTE_CONSOLE_PTY,	/* serial console on a pty: *arg = path */
-	DV_NOTE_GUEST_RESET,	/* the guest reset and boots again */
-	DV_NOTE_POWERED_OFF,	/* the guest powered off (exit 0) */
-	DV_NOTE_QUIT,		/* stopped on request (exit 0) */
-	DV_NOTE_RESET_EXIT,	/* reset with --no-reboot (exit 32) */
-	DV_NOTE_TRIPLE_FAULT,	/* exit 33 */
-	DV_NOTE_CRASHED,	/* the guest reported a crash (exit 34) */
-	DV_NOTE_ERROR,		/* an error message */
+struct dv_monitor_ops {
+	/* @fields: key → value strings of the message (event= included). */
+	void (*event)(struct dv_monitor *mon, const char *name,
+		      GHashTable *fields, void *opaque);
+	/* The VMM closed the connection (it exits) or broke the protocol;
+	 * no more events. */
+	void (*closed)(struct dv_monitor *mon, void *opaque);
 };
 
-/* @line without its newline; *arg (g_free) only for DV_NOTE_CONSOLE_PTY. */
-enum dv_monitor_note dv_monitor_parse_line(const char *line, char **arg);
-
-/* Watches the process @pid (which must be alive). */
-struct dv_monitor *dv_monitor_new(pid_t pid);
+/* Connects to the VMM @pid listening at @path and asks for its status. */
+struct dv_monitor *dv_monitor_connect(const char *path, pid_t pid,
+				      const struct dv_monitor_ops *ops,
+				      void *opaque, GError **error);
+/* The owner must not free the monitor from within one of its callbacks. */
 void dv_monitor_free(struct dv_monitor *mon);
 pid_t dv_monitor_pid(const struct dv_monitor *mon);
+/* Dispatches every message already received (e.g. the last words of a
+ * VMM that just exited) before returning. */
+void dv_monitor_drain(struct dv_monitor *mon);
 
-/* Requests; errors in G_IO_ERROR. */
+/* Requests (errors in G_IO_ERROR). */
 bool dv_monitor_system_powerdown(struct dv_monitor *mon, GError **error);
 bool dv_monitor_quit(struct dv_monitor *mon, GError **error);
-bool dv_monitor_kill(struct dv_monitor *mon, GError **error);
+bool dv_monitor_reset(struct dv_monitor *mon, GError **error);
 bool dv_monitor_stop(struct dv_monitor *mon, GError **error);
 bool dv_monitor_cont(struct dv_monitor *mon, GError **error);
+/* The status fields (g_hash_table_unref), NULL on errors. */
+GHashTable *dv_monitor_query_status(struct dv_monitor *mon, GError **error);
+/* SIGKILL. */
+bool dv_monitor_kill(struct dv_monitor *mon, GError **error);
 
-bool dv_monitor_query_running(struct dv_monitor *mon);
 bool dv_monitor_query_cpu_time(struct dv_monitor *mon, uint64_t *ns);
 
 /* ---- process facts (from /proc/PID/stat) ---- */

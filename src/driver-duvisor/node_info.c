@@ -44,7 +44,7 @@ GArray *node_parse_cpulist(const char *s, unsigned int max)
 	return g_steal_pointer(&cpus);
 }
 
-static char *read_text(const char *dir, const char *name)
+char *node_read_text(const char *dir, const char *name)
 {
 	g_autofree char *path = g_build_filename(dir, name, NULL);
 	char *text = NULL;
@@ -56,7 +56,7 @@ static char *read_text(const char *dir, const char *name)
 
 static bool read_long(const char *dir, const char *name, long *v)
 {
-	g_autofree char *text = read_text(dir, name);
+	g_autofree char *text = node_read_text(dir, name);
 	char *end;
 
 	if (!text)
@@ -67,7 +67,7 @@ static bool read_long(const char *dir, const char *name, long *v)
 
 static uint64_t meminfo_total(const char *procfs)
 {
-	g_autofree char *text = read_text(procfs, "meminfo");
+	g_autofree char *text = node_read_text(procfs, "meminfo");
 	const char *p = text ? strstr(text, "MemTotal:") : NULL;
 
 	return p ? g_ascii_strtoull(p + strlen("MemTotal:"), NULL, 10) : 0;
@@ -75,7 +75,7 @@ static uint64_t meminfo_total(const char *procfs)
 
 static int cpu_mhz(const char *sysfs, const char *procfs)
 {
-	g_autofree char *text = read_text(procfs, "cpuinfo");
+	g_autofree char *text = node_read_text(procfs, "cpuinfo");
 	g_autofree char *freq_dir = g_build_filename(sysfs,
 		"devices/system/cpu/cpu0/cpufreq", NULL);
 	const char *p = text ? strstr(text, "cpu MHz") : NULL;
@@ -93,7 +93,7 @@ static int numa_nodes(const char *sysfs)
 {
 	g_autofree char *dir = g_build_filename(sysfs, "devices/system/node",
 						NULL);
-	g_autofree char *text = read_text(dir, "has_cpu");
+	g_autofree char *text = node_read_text(dir, "has_cpu");
 	g_autoptr(GArray) nodes = text ? node_parse_cpulist(text, CPU_MAX) : NULL;
 
 	return nodes && nodes->len > 0 ? (int)nodes->len : 1;
@@ -149,7 +149,7 @@ bool node_info_read(const char *sysfs, const char *procfs,
 {
 	g_autofree char *cpu_dir = g_build_filename(sysfs, "devices/system/cpu",
 						    NULL);
-	g_autofree char *online = read_text(cpu_dir, "online");
+	g_autofree char *online = node_read_text(cpu_dir, "online");
 	g_autoptr(GArray) cpus = online ? node_parse_cpulist(online, CPU_MAX)
 					: NULL;
 	struct utsname uts;

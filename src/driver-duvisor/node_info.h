@@ -28,6 +28,9 @@ bool node_info_read(const char *sysfs, const char *procfs,
  * CPU number reaches max. */
 GArray *node_parse_cpulist(const char *s, unsigned int max);
 
+/* The contents of file @name in @dir; NULL when unreadable.  g_free. */
+char *node_read_text(const char *dir, const char *name);
+
 /* The host name, fully qualified when the resolver knows it. */
 char *node_hostname(void);
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,6 @@
 #include "daemon_log.h"
 #include "process.h"
 
-#define READY_POLL_MS 20
 #define DEFAULT_START_TIMEOUT_MS 60000
 #define LINE_MAX_BYTES 4096	/* longer lines are cut */
 #define TAIL_LINES 8
@@ -25,7 +25,7 @@
 struct dv_vmm {
 	pid_t pid;
 	uint64_t start_time;
-	struct dv_monitor *mon;
+	struct dv_monitor *mon;	/* NULL until connected */
 	const struct dv_vmm_ops *ops;
 	void *opaque;
 
@@ -35,15 +35,14 @@ struct dv_vmm {
 	GString *partial;	/* an incomplete line */
 	GQueue tail;		/* last lines (char *) */
 	GQueue errors;		/* last error lines (char *) */
-	enum dv_monitor_note last_note;
+	enum dv_vmm_end end;
+	int exit_code;		/* announced, -1 until then */
 
 	char *pty;
-	bool need_pty;
 	bool ready;
 	bool adopted;
 	bool timed_out;
 	guint ready_timer;
-	gint64 ready_deadline;	/* monotonic, us */
 
 	guint child_watch;	/* our child */
 	int exit_fd;		/* adopted: a pidfd, or -1 */
@@ -139,39 +138,15 @@ static void push_line(GQueue *q, const char *line, unsigned int max)
 		g_free(g_queue_pop_head(q));
 }
 
-static void check_ready(struct dv_vmm *vmm);
-
 static void handle_line(struct dv_vmm *vmm, char *line)
 {
-	g_autofree char *arg = NULL;
 	size_t len = strlen(line);
-	enum dv_monitor_note note;
 
 	if (len && line[len - 1] == '\r')
 		line[len - 1] = '\0';
 	push_line(&vmm->tail, line, TAIL_LINES);
-	note = dv_monitor_parse_line(line, &arg);
-	switch (note) {
-	case DV_NOTE_NONE:
-		break;
-	case DV_NOTE_CONSOLE_PTY:
-		if (!vmm->pty)
-			vmm->pty = g_steal_pointer(&arg);
-		check_ready(vmm);
-		break;
-	case DV_NOTE_GUEST_RESET:
-		if (vmm->ready && vmm->ops->reset)
-			vmm->ops->reset(vmm, vmm->opaque);
-		break;
-	case DV_NOTE_ERROR:
+	if (strstr(line, "error: "))
 		push_line(&vmm->errors, line, ERROR_LINES);
-		if (vmm->last_note == DV_NOTE_NONE)
-			vmm->last_note = note;
-		break;
-	default:
-		vmm->last_note = note;
-		break;
-	}
 }
 
 static void take_output(struct dv_vmm *vmm, const char *buf, size_t n)
@@ -264,41 +239,126 @@ static void stop_ready_timer(struct dv_vmm *vmm)
 	}
 }
 
-/* True when it became ready now (ops->ready ran). */
-static bool try_ready(struct dv_vmm *vmm)
+static void become_ready(struct dv_vmm *vmm)
 {
-	if (vmm->ready || vmm->timed_out || (vmm->need_pty && !vmm->pty) ||
-	    !dv_monitor_query_running(vmm->mon))
-		return false;
+	if (vmm->ready || vmm->timed_out)
+		return;
 	vmm->ready = true;
 	stop_ready_timer(vmm);
 	if (vmm->ops->ready)
 		vmm->ops->ready(vmm, vmm->opaque);
-	return true;
 }
 
-static void check_ready(struct dv_vmm *vmm)
-{
-	try_ready(vmm);
-}
-
-static gboolean on_ready_poll(gpointer data)
+static gboolean on_start_timeout(gpointer data)
 {
 	struct dv_vmm *vmm = data;
 
-	vmm->ready_timer = 0;	/* this source: kept only if we continue */
-	if (try_ready(vmm))
-		return G_SOURCE_REMOVE;
-	if (g_get_monotonic_time() < vmm->ready_deadline) {
-		vmm->ready_timer = g_source_get_id(g_main_current_source());
-		return G_SOURCE_CONTINUE;
-	}
+	vmm->ready_timer = 0;
 	vmm->timed_out = true;
 	DV_WARN("duvisor-vmm (pid %d) did not start in time: killing it",
 		(int)vmm->pid);
 	dv_vmm_log(vmm, "duvisor-vmm did not start in time: killing it");
-	dv_monitor_kill(vmm->mon, NULL);
+	dv_vmm_kill(vmm);
 	return G_SOURCE_REMOVE;
+}
+
+static const char *field(GHashTable *fields, const char *key)
+{
+	const char *v = g_hash_table_lookup(fields, key);
+
+	return v ? v : "";
+}
+
+static void report_state(struct dv_vmm *vmm, const char *state)
+{
+	bool paused = !strcmp(state, "paused");
+
+	if (vmm->ready && vmm->ops->state &&
+	    (paused || !strcmp(state, "running")))
+		vmm->ops->state(vmm, paused, vmm->opaque);
+}
+
+/* A state notification may be stale by the time we see it (it waited
+ * while a request of ours ran): what counts is the state now. */
+static void report_current_state(struct dv_vmm *vmm)
+{
+	g_autoptr(GHashTable) status = NULL;
+
+	if (!vmm->ready || !vmm->ops->state)
+		return;
+	status = dv_monitor_query_status(vmm->mon, NULL);
+	if (status)
+		report_state(vmm, field(status, "state"));
+}
+
+/* The VMM's own account of what happens (docs/control-protocol.md). */
+static void on_event(struct dv_monitor *mon, const char *name,
+		     GHashTable *fields, void *opaque)
+{
+	struct dv_vmm *vmm = opaque;
+	const char *state = field(fields, "state");
+
+	if (strcmp(name, "status") != 0 && strcmp(name, "state") != 0)
+		dv_vmm_log(vmm, "duvisor-vmm: event %s%s%s", name,
+			   *field(fields, "message") ? ": " : "",
+			   field(fields, "message"));
+	if (!strcmp(name, "status")) {
+		/* Ours, asked on connecting: a new VMM's machine runs, or an
+		 * adopted one's state may have changed while no daemon ran.
+		 * (A new one's state is the owner's business from here.) */
+		if (vmm->ready)
+			report_state(vmm, state);
+		else if (g_ascii_strtoull(field(fields, "boots"), NULL, 10) &&
+			 (!strcmp(state, "running") || !strcmp(state, "paused")))
+			become_ready(vmm);
+	} else if (!strcmp(name, "boot")) {
+		become_ready(vmm);
+	} else if (!strcmp(name, "state")) {
+		report_current_state(vmm);
+	} else if (!strcmp(name, "guest-reset")) {
+		if (!strcmp(field(fields, "rebooting"), "yes")) {
+			if (vmm->ready && vmm->ops->reset)
+				vmm->ops->reset(vmm, vmm->opaque);
+		} else {
+			vmm->end = DV_END_RESET;
+		}
+	} else if (!strcmp(name, "guest-poweroff")) {
+		vmm->end = DV_END_POWEROFF;
+	} else if (!strcmp(name, "quit")) {
+		vmm->end = DV_END_QUIT;
+	} else if (!strcmp(name, "guest-panic")) {
+		vmm->end = DV_END_PANIC;
+	} else if (!strcmp(name, "guest-triple-fault")) {
+		vmm->end = DV_END_TRIPLE_FAULT;
+	} else if (!strcmp(name, "error")) {
+		g_autofree char *line = g_strdup_printf(
+			"duvisor-vmm: error: %s", field(fields, "message"));
+
+		push_line(&vmm->errors, line, ERROR_LINES);
+		if (vmm->end == DV_END_UNKNOWN)
+			vmm->end = DV_END_ERROR;
+	} else if (!strcmp(name, "exit")) {
+		vmm->exit_code = (int)g_ascii_strtoll(field(fields, "status"),
+						      NULL, 10);
+	}
+}
+
+static void on_control_closed(struct dv_monitor *mon, void *opaque)
+{
+	/* It exits: the end comes through the child or pidfd watch. */
+}
+
+static const struct dv_monitor_ops monitor_ops = {
+	.event = on_event,
+	.closed = on_control_closed,
+};
+
+static bool connect_control(struct dv_vmm *vmm, const char *path,
+			    GError **error)
+{
+	vmm->mon = dv_monitor_connect(path, vmm->pid, &monitor_ops, vmm,
+				      error);
+	return vmm->mon != NULL;
 }
 
 static void report_exit(struct dv_vmm *vmm, bool known, int status)
@@ -313,8 +373,12 @@ static void report_exit(struct dv_vmm *vmm, bool known, int status)
 		read_output(vmm);
 		close_output(vmm);
 	}
+	/* Its last notifications wait in the socket. */
+	if (vmm->mon)
+		dv_monitor_drain(vmm->mon);
 	stop_ready_timer(vmm);
-	ex.last_note = vmm->last_note;
+	ex.end = vmm->end;
+	ex.exit_code = vmm->exit_code;
 	vmm->ops->exited(vmm, &ex, vmm->opaque);	/* may free vmm */
 }
 
@@ -356,7 +420,7 @@ static struct dv_vmm *vmm_new(pid_t pid, const char *log_path,
 	struct dv_vmm *vmm = g_new0(struct dv_vmm, 1);
 
 	vmm->pid = pid;
-	vmm->mon = dv_monitor_new(pid);
+	vmm->exit_code = -1;
 	vmm->ops = ops;
 	vmm->opaque = opaque;
 	vmm->out_fd = -1;
@@ -383,13 +447,21 @@ static void child_setup(gpointer data)
 	/* Its own session: terminal signals meant for the daemon must not
 	 * reach the VMs, and they outlive the daemon. */
 	setsid();
-	if ((ids->gid != (gid_t)-1 &&
-	     (setgroups(0, NULL) < 0 || setgid(ids->gid) < 0)) ||
-	    (ids->uid != (uid_t)-1 && setuid(ids->uid) < 0)) {
+	/* The VMM never runs with the daemon's rights, and nothing it
+	 * executes can gain any. */
+	if (((ids->gid != (gid_t)-1 || ids->uid != (uid_t)-1) &&
+	     setgroups(0, NULL) < 0) ||
+	    (ids->gid != (gid_t)-1 && setgid(ids->gid) < 0) ||
+	    (ids->uid != (uid_t)-1 && setuid(ids->uid) < 0) ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
 		if (write(STDERR_FILENO, msg, sizeof(msg) - 1) < 0)
 			_exit(126);
 		_exit(126);
 	}
+}
+
+static void reap_quietly(GPid pid, gint status, gpointer data)
+{
 }
 
 struct dv_vmm *dv_vmm_spawn(const struct dv_vmm_spawn *args,
@@ -421,18 +493,27 @@ struct dv_vmm *dv_vmm_spawn(const struct dv_vmm_spawn *args,
 	vmm = vmm_new(pid, args->log_path, ops, opaque);
 	if (dv_proc_stat_read(pid, &st))
 		vmm->start_time = st.start_time;
-	vmm->need_pty = args->need_pty;
+	vmm->pty = g_strdup(args->pty);
 	watch_output(vmm, fds[0]);
 	vmm->child_watch = g_child_watch_add(pid, on_child_exit, vmm);
-	vmm->ready_deadline = g_get_monotonic_time() +
-			      (gint64)timeout * 1000;
-	vmm->ready_timer = g_timeout_add(READY_POLL_MS, on_ready_poll, vmm);
+	vmm->ready_timer = g_timeout_add(timeout, on_start_timeout, vmm);
+	/* Its listening socket is ours too, so this cannot race with it. */
+	if (!connect_control(vmm, args->control_path, error)) {
+		/* The child watch reaps it; nothing more is reported. */
+		dv_vmm_kill(vmm);
+		g_source_remove(vmm->child_watch);
+		vmm->child_watch = 0;
+		g_child_watch_add(pid, reap_quietly, NULL);
+		dv_vmm_free(vmm);
+		return NULL;
+	}
 	return vmm;
 }
 
 struct dv_vmm *dv_vmm_adopt(pid_t pid, uint64_t start_time, const char *pty,
-			    const char *log_path, const struct dv_vmm_ops *ops,
-			    void *opaque, GError **error)
+			    const char *log_path, const char *control_path,
+			    const struct dv_vmm_ops *ops, void *opaque,
+			    GError **error)
 {
 	g_autofree char *out = g_strdup_printf("/proc/%d/fd/2", (int)pid);
 	struct dv_proc_stat st;
@@ -451,6 +532,14 @@ struct dv_vmm *dv_vmm_adopt(pid_t pid, uint64_t start_time, const char *pty,
 	vmm->pty = g_strdup(pty);
 	vmm->adopted = true;
 	vmm->ready = true;
+	if (!connect_control(vmm, control_path, error)) {
+		/* A VMM nobody can steer must not run on: it would hold its
+		 * resources for ever. */
+		if (dv_proc_stat_read(pid, &st) && st.start_time == start_time)
+			kill(pid, SIGKILL);
+		dv_vmm_free(vmm);
+		return NULL;
+	}
 	/* Its output pipe lost its reader with the old daemon: opening the
 	 * pipe again through /proc makes us the reader. */
 	fd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -494,6 +583,17 @@ void dv_vmm_free(struct dv_vmm *vmm)
 	g_queue_clear_full(&vmm->errors, g_free);
 	g_free(vmm->pty);
 	g_free(vmm);
+}
+
+void dv_vmm_kill(struct dv_vmm *vmm)
+{
+	g_autoptr(GError) err = NULL;
+
+	/* Our child cannot be reaped, so its pid cannot be reused, before
+	 * the child watch runs. */
+	if (vmm->mon ? !dv_monitor_kill(vmm->mon, &err)
+		     : kill(vmm->pid, SIGKILL) < 0 && errno != ESRCH)
+		DV_WARN("%s", err ? err->message : g_strerror(errno));
 }
 
 pid_t dv_vmm_pid(const struct dv_vmm *vmm)

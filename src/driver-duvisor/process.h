@@ -2,13 +2,15 @@
 /*
  * One duvisor-vmm process: started with stdin on /dev/null and stdout +
  * stderr on a pipe into the daemon, which appends everything to the
- * domain's log file and reads its notifications (monitor.h); or adopted
- * after a daemon restart (its output pipe is reopened through /proc).
+ * domain's log file; steered and followed through its control channel
+ * (monitor.h).  Or adopted after a daemon restart: the control socket is
+ * connected again and the output pipe reopened through /proc.
  *
  * The owner learns through callbacks, always from the main loop:
- *  - ready: the machine is built and runs (vCPU threads exist) and, when a
- *    pty console was asked for, its path is known;
- *  - reset: the guest rebooted inside the VMM;
+ *  - ready: the machine is built and runs;
+ *  - reset: the guest rebooted inside the VMM (by itself or on request);
+ *  - state: the VMM says its vCPUs are paused or running (the owner may
+ *    have asked, or someone else did);
  *  - exited: the process is gone (the owner then frees the dv_vmm; nothing
  *    is called after this).  A VMM that is not ready within the start
  *    timeout is killed and reported as exited with start_timed_out.
@@ -25,19 +27,29 @@
 
 struct dv_vmm;
 
+/* How the VMM said its machine ended (its notifications). */
+enum dv_vmm_end {
+	DV_END_UNKNOWN,
+	DV_END_POWEROFF,	/* the guest powered off */
+	DV_END_QUIT,		/* stopped on request */
+	DV_END_RESET,		/* a guest reset with --no-reboot */
+	DV_END_TRIPLE_FAULT,
+	DV_END_PANIC,		/* the guest reported a crash */
+	DV_END_ERROR,		/* the VMM failed */
+};
+
 struct dv_vmm_exit {
 	bool status_known;	/* false for an adopted VMM (not our child) */
 	int wait_status;	/* waitpid() status when known */
+	int exit_code;		/* its announced exit status, -1: unknown */
 	bool start_timed_out;
-	/* The last note about how it ended (exit-related lines only):
-	 * DV_NOTE_POWERED_OFF, _QUIT, _RESET_EXIT, _TRIPLE_FAULT, _CRASHED,
-	 * _ERROR, or DV_NOTE_NONE. */
-	enum dv_monitor_note last_note;
+	enum dv_vmm_end end;
 };
 
 struct dv_vmm_ops {
 	void (*ready)(struct dv_vmm *vmm, void *opaque);
 	void (*reset)(struct dv_vmm *vmm, void *opaque);
+	void (*state)(struct dv_vmm *vmm, bool paused, void *opaque);
 	void (*exited)(struct dv_vmm *vmm, const struct dv_vmm_exit *exit,
 		       void *opaque);
 };
@@ -47,7 +59,8 @@ struct dv_vmm_spawn {
 	const char *log_path;		/* appended to; NULL: no log */
 	uid_t uid;			/* (uid_t)-1: keep */
 	gid_t gid;			/* (gid_t)-1: keep */
-	bool need_pty;			/* wait for the pty path */
+	const char *pty;		/* its console pty, or NULL */
+	const char *control_path;	/* the socket it listens on */
 	/* Open files the VMM inherits: fds[i] becomes its target_fds[i]. */
 	const int *fds;
 	const int *target_fds;
@@ -61,14 +74,18 @@ struct dv_vmm *dv_vmm_spawn(const struct dv_vmm_spawn *args,
 			    const struct dv_vmm_ops *ops, void *opaque,
 			    GError **error);
 /* Takes over a VMM started by an earlier daemon.  @start_time must match
- * /proc/PID/stat (else NULL: it is gone, or the pid was reused).  Ready at
- * once (no callback). */
+ * /proc/PID/stat (else NULL: it is gone, or the pid was reused) and its
+ * control socket must answer.  Ready at once (no callback); its state
+ * follows through the state callback. */
 struct dv_vmm *dv_vmm_adopt(pid_t pid, uint64_t start_time, const char *pty,
-			    const char *log_path, const struct dv_vmm_ops *ops,
-			    void *opaque, GError **error);
+			    const char *log_path, const char *control_path,
+			    const struct dv_vmm_ops *ops, void *opaque,
+			    GError **error);
 /* Forgets the process (it keeps running); no more callbacks. */
 void dv_vmm_free(struct dv_vmm *vmm);
 
+/* SIGKILL (a warning when that fails). */
+void dv_vmm_kill(struct dv_vmm *vmm);
 pid_t dv_vmm_pid(const struct dv_vmm *vmm);
 uint64_t dv_vmm_start_time(const struct dv_vmm *vmm);
 struct dv_monitor *dv_vmm_monitor(struct dv_vmm *vmm);

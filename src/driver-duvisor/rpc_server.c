@@ -670,6 +670,14 @@ void rpc_server_free(struct rpc_server *srv)
 	g_free(srv);
 }
 
+void rpc_server_set_limits(struct rpc_server *srv,
+			   const struct rpc_server_limits *limits)
+{
+	srv->limits = *limits;
+	for (GList *l = srv->clients; l; l = l->next)
+		client_update_input(l->data);
+}
+
 unsigned int rpc_server_client_count(struct rpc_server *srv)
 {
 	return srv->nclients;

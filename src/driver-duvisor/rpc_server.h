@@ -51,6 +51,10 @@ bool rpc_server_listen(struct rpc_server *srv, const char *path,
 bool rpc_server_adopt(struct rpc_server *srv, int fd, const char *path,
 		      bool readonly, GError **error);
 
+/* New limits (a reload): connected clients stay, even beyond a lower
+ * max_clients. */
+void rpc_server_set_limits(struct rpc_server *srv,
+			   const struct rpc_server_limits *limits);
 unsigned int rpc_server_client_count(struct rpc_server *srv);
 /* Called once for each client that goes away (after its streams). */
 void rpc_server_add_close_hook(struct rpc_server *srv, rpc_client_fn fn,

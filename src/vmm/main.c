@@ -42,8 +42,12 @@ static void usage(FILE *out)
 "      --console KIND     stdio (default), pty (its path is printed),\n"
 "                         unix:PATH (a listening socket; the newest client\n"
 "                         gets the console), file:PATH (output only),\n"
-"                         fd:N (an inherited socket or pty), null\n"
-"      --console-log PATH also append all console output to PATH\n"
+"                         fd:N (inherited: a pty master, a connected or\n"
+"                         listening socket, or a file for output only),\n"
+"                         null\n"
+"      --console-log PATH|fd:N\n"
+"                         also append all console output to PATH (or to\n"
+"                         the inherited file N)\n"
 "  On an interactive stdio console, Ctrl-A x quits, Ctrl-A p presses the\n"
 "  power button and Ctrl-A Ctrl-A sends Ctrl-A.\n"
 "\n"
@@ -55,6 +59,13 @@ static void usage(FILE *out)
 "                         serial: printable ASCII, cut to 20 bytes (the\n"
 "                         guest's /sys/block/vdX/serial, by-id names);\n"
 "                         direct=on: O_DIRECT, bypass the host page cache\n"
+"      --net tap=NAME[,mac=52:54:00:12:34:56]\n"
+"      --net fd=N[,mac=...]  a NIC on a tap device (up to 4; the guest sees\n"
+"                         them as eth0, eth1... in this order); fd=N: an\n"
+"                         open tap inherited from a manager; the tap should\n"
+"                         have IFF_VNET_HDR for checksum and segmentation\n"
+"                         offloads; mac: the guest's address (default\n"
+"                         52:54:00 and three random bytes)\n"
 "      --rng              an entropy device fed by getrandom()\n"
 "\n"
 "Control and confinement (docs/control-protocol.md, docs/sandbox.md):\n"
@@ -97,6 +108,7 @@ enum {
 	OPT_STATS,
 	OPT_VERSION,
 	OPT_DISK,
+	OPT_NET,
 	OPT_RNG,
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
@@ -119,6 +131,7 @@ static const struct option long_options[] = {
 	{ "console", required_argument, NULL, OPT_CONSOLE },
 	{ "console-log", required_argument, NULL, OPT_CONSOLE_LOG },
 	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
@@ -246,6 +259,14 @@ int main(int argc, char **argv)
 					      err, sizeof(err)) < 0)
 				return bad_arg("--disk %s: %s", optarg, err);
 			cfg.ndisks++;
+			break;
+		case OPT_NET:
+			if (cfg.nnics == VMM_MAX_NICS)
+				return bad_arg("at most %d NICs", VMM_MAX_NICS);
+			if (parse_net_option(optarg, &cfg.nics[cfg.nnics],
+					     err, sizeof(err)) < 0)
+				return bad_arg("--net %s: %s", optarg, err);
+			cfg.nnics++;
 			break;
 		case OPT_RNG:
 			cfg.rng = true;

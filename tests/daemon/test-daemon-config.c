@@ -101,6 +101,87 @@ static void test_parse_errors(void)
 	}
 }
 
+static void test_log_settings(void)
+{
+	static const char *const bad[] = {
+		"log_outputs = \"syslog:x\"\n",
+		"log_outputs = \"5:stderr\"\n",
+		"log_outputs = \"file:relative.log\"\n",
+		"log_outputs = \"stderr journal\"\n",
+		"log_level = 0\n",
+	};
+	struct daemon_config cfg;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *desc = NULL;
+	g_autoptr(dv_log_outputs) outs = NULL;
+
+	/* libvirt's numbers: 1 is debug, 4 error. */
+	daemon_config_defaults(&cfg, false);
+	g_assert_true(daemon_config_parse(&cfg, "log_level = 1\n", "t", &err));
+	g_assert_cmpint(cfg.log_level, ==, DV_LOG_DEBUG);
+	g_assert_true(daemon_config_parse(&cfg, "log_level = \"4\"\n", "t",
+					  &err));
+	g_assert_cmpint(cfg.log_level, ==, DV_LOG_ERROR);
+	g_assert_true(daemon_config_parse(&cfg,
+		"log_outputs = \"3:journald  1:file:/var/log/v.log stderr\"\n",
+		"t", &err));
+	g_assert_no_error(err);
+	outs = dv_log_outputs_parse(cfg.log_outputs, &err);
+	g_assert_nonnull(outs);
+	desc = dv_log_outputs_describe(outs);
+	g_assert_cmpstr(desc, ==, "journald (warning and above), "
+				  "file:/var/log/v.log, stderr");
+	daemon_config_clear(&cfg);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_autoptr(GError) e = NULL;
+
+		daemon_config_defaults(&cfg, false);
+		if (daemon_config_parse(&cfg, bad[i], "f.conf", &e))
+			g_error("accepted: %s", bad[i]);
+		g_assert_true(g_str_has_prefix(e->message, "f.conf:1: log_"));
+		g_assert_null(cfg.log_outputs);
+		daemon_config_clear(&cfg);
+	}
+}
+
+/* A reload takes what can change at run time and names the rest. */
+static void test_runtime_settings(void)
+{
+	struct daemon_config cfg, next;
+	g_autoptr(GError) err = NULL;
+	g_autofree char *fixed = NULL, *none = NULL;
+	const char *vmm;
+
+	daemon_config_defaults(&cfg, false);
+	daemon_config_defaults(&next, false);
+	vmm = cfg.vmm_path;
+	g_assert_true(daemon_config_parse(&next,
+		"log_level = \"debug\"\nlog_outputs = \"stderr\"\n"
+		"max_clients = 9\nmax_client_requests = 2\n"
+		"hypervisor_version = \"2.0.0\"\nvmm_user = \"0\"\n"
+		"log_dir = \"/elsewhere\"\nunix_sock_dir = \"/s\"\n",
+		"next", &err));
+	fixed = daemon_config_apply_runtime(&cfg, &next);
+	g_assert_cmpstr(fixed, ==,
+			"unix_sock_rw_path, unix_sock_ro_path, log_dir");
+	g_assert_cmpint(cfg.log_level, ==, DV_LOG_DEBUG);
+	g_assert_cmpstr(cfg.log_outputs, ==, "stderr");
+	g_assert_cmpuint(cfg.max_clients, ==, 9);
+	g_assert_cmpuint(cfg.max_client_requests, ==, 2);
+	g_assert_cmpuint(cfg.hypervisor_version, ==, 2000000);
+	g_assert_cmpint(cfg.vmm_uid, ==, 0);
+	g_assert_cmpstr(cfg.log_dir, ==, "/var/log/libvirt/duvisor");
+	g_assert_cmpstr(cfg.rw_socket, ==,
+			"/var/run/libvirt/virtduvisord-sock");
+	/* An unchanged string stays where it was (others point to it). */
+	g_assert_true(cfg.vmm_path == vmm);
+	none = daemon_config_apply_runtime(&cfg, &cfg);
+	g_assert_cmpstr(none, ==, "");
+	daemon_config_clear(&next);
+	daemon_config_clear(&cfg);
+}
+
 static void test_version(void)
 {
 	uint64_t v;
@@ -209,6 +290,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/config/parse", test_parse);
 	g_test_add_func("/config/parse-errors", test_parse_errors);
 	g_test_add_func("/config/version", test_version);
+	g_test_add_func("/config/log", test_log_settings);
+	g_test_add_func("/config/runtime", test_runtime_settings);
 	g_test_add_func("/node/cpulist", test_cpulist);
 	g_test_add_func("/node/info", test_node_info);
 	g_test_add_func("/node/info-live", test_node_info_live);

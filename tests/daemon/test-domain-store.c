@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
-/* Units: persistent definitions (domain_store), the VMM's stderr notes and
- * /proc facts (monitor), the domain list (domain_obj). */
+/* Units: persistent definitions (domain_store), /proc facts (monitor), the
+ * domain list (domain_obj). */
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <string.h>
@@ -162,39 +162,6 @@ static void test_store_roundtrip(void)
 	remove_tree(dir);
 }
 
-static void test_monitor_notes(void)
-{
-	static const struct {
-		const char *line;
-		enum dv_monitor_note note;
-		const char *arg;
-	} cases[] = {
-		{ "duvisor-vmm: serial console on /dev/pts/7",
-		  DV_NOTE_CONSOLE_PTY, "/dev/pts/7" },
-		{ "duvisor-vmm: guest reset: rebooting", DV_NOTE_GUEST_RESET, NULL },
-		{ "duvisor-vmm: guest powered off", DV_NOTE_POWERED_OFF, NULL },
-		{ "duvisor-vmm: stopped on request", DV_NOTE_QUIT, NULL },
-		{ "duvisor-vmm: guest reset (--no-reboot)", DV_NOTE_RESET_EXIT, NULL },
-		{ "duvisor-vmm: guest crashed", DV_NOTE_CRASHED, NULL },
-		{ "duvisor-vmm: vCPU 3: triple fault, machine shut down",
-		  DV_NOTE_TRIPLE_FAULT, NULL },
-		{ "duvisor-vmm: error: cannot open kernel 'x'", DV_NOTE_ERROR, NULL },
-		{ "duvisor-vmm: signal 15: pressing the power button",
-		  DV_NOTE_NONE, NULL },
-		{ "guest powered off", DV_NOTE_NONE, NULL },
-		{ "[    0.1] duvisor-vmm: guest crashed", DV_NOTE_NONE, NULL },
-		{ "", DV_NOTE_NONE, NULL },
-	};
-
-	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
-		g_autofree char *arg = NULL;
-
-		g_assert_cmpint(dv_monitor_parse_line(cases[i].line, &arg), ==,
-				cases[i].note);
-		g_assert_cmpstr(arg, ==, cases[i].arg);
-	}
-}
-
 static void test_proc_stat(void)
 {
 	struct dv_proc_stat st, again;
@@ -242,7 +209,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/store/atomic-write", test_atomic_write);
 	g_test_add_func("/store/stale-temp-files", test_stale_temp_files);
 	g_test_add_func("/store/roundtrip", test_store_roundtrip);
-	g_test_add_func("/monitor/notes", test_monitor_notes);
 	g_test_add_func("/monitor/proc-stat", test_proc_stat);
 	g_test_add_func("/domains/list", test_domain_list);
 	return g_test_run();

@@ -42,7 +42,7 @@ def test_read_only(daemon, libvirt_mod):
 def test_unknown_procedure_is_no_support(daemon, libvirt_mod):
     conn = libvirt_mod.open(daemon.uri)
     try:
-        assert error_code(libvirt_mod, conn.getSysinfo,
+        assert error_code(libvirt_mod, conn.listAllInterfaces,
                           0) == libvirt_mod.VIR_ERR_NO_SUPPORT
         # The connection is still usable.
         assert conn.getHostname()

@@ -100,6 +100,9 @@ def test_install_run_purge(deb, chroot):
     assert version.split("-")[0] in in_root(chroot, "duvisor-vmm", "--version")
     assert in_root(chroot, "duvisor-host-validate", "--version").startswith(
         "duvisor-host-validate")
+    # The VMMs' own unprivileged user (the daemon's default VMM user).
+    user = in_root(chroot, "getent", "passwd", "duvisor-vmm").split(":")
+    assert int(user[2]) < 1000 and user[6].strip() == "/usr/sbin/nologin", user
     in_root(chroot, "apt-get", "purge", "-y", "duvisor")
     left = [f for f in FILES + ENABLED
             if (chroot / f).exists() or (chroot / f).is_symlink()]

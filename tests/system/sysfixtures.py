@@ -38,6 +38,11 @@ def _load(name, path):
 dvd = _load("dv_daemon_harness", ROOT / "tests/daemon/conftest.py")
 dvh = _load("dv_daemon_helpers", ROOT / "tests/daemon/dvhelpers.py")
 virsh = dvd.virsh
+dvcontrol = _load("dv_control_client", ROOT / "tests/vmm/dvcontrol.py")
+
+# Every VMM of these tests runs as nobody, inside its seccomp sandbox (the
+# daemon's default), with all its resources passed as descriptors.
+VMM_USER_CONFIG = 'vmm_user = "nobody"\nvmm_group = "nogroup"\n'
 
 
 def vmm_binary():
@@ -125,7 +130,8 @@ def dump_logs(d, names=None):
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, libvirt):
-    d = dvd.Daemon(tmp_path_factory.mktemp("system"), vmm=vmm_binary())
+    d = dvd.Daemon(tmp_path_factory.mktemp("system"), vmm=vmm_binary(),
+                   config_text=VMM_USER_CONFIG)
     yield d
     alive = d.alive()
     dump_logs(d)
@@ -146,6 +152,7 @@ def fresh_daemon(tmp_path, libvirt):
 
     def make(**kwargs):
         kwargs.setdefault("vmm", vmm_binary())
+        kwargs.setdefault("config_text", VMM_USER_CONFIG)
         d = dvd.Daemon(tmp_path / f"d{len(made)}", **kwargs)
         made.append(d)
         return d
@@ -218,3 +225,42 @@ def wait_not_running(pid, timeout=30):
     while running(pid):
         assert time.monotonic() < deadline, f"process {pid} still runs"
         time.sleep(0.05)
+
+
+def vmm_control(d, dom):
+    """A client of the control socket the daemon made for @dom's VMM; long
+    paths are reached through their directory, as the daemon does."""
+    path = d.state / "control" / f"{dom.UUIDString()}.sock"
+    dirfd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY)
+    try:
+        return dvcontrol.Client(f"/proc/self/fd/{dirfd}/{path.name}",
+                                timeout=10)
+    finally:
+        os.close(dirfd)
+
+
+def vmm_status(d, dom):
+    """The VMM's own status fields (state, boots, sandbox...)."""
+    c = vmm_control(d, dom)
+    try:
+        ok, fields = c.request("status")
+        assert ok, fields
+        return fields
+    finally:
+        c.close()
+
+
+def vmm_wrapper(name, before_exec="", vmm_args=""):
+    """A script the daemon can run as its VMM: runs @before_exec, then
+    duvisor-vmm with @vmm_args first.  In a directory of its own that
+    nobody (the VMMs' user) may enter: pytest's are private."""
+    import stat
+    import tempfile
+    d = tempfile.mkdtemp(prefix="dv-vmm-")
+    os.chmod(d, 0o755)
+    path = os.path.join(d, name)
+    with open(path, "w") as f:
+        f.write(f"#!/bin/sh\n{before_exec}\nexec {vmm_binary()} {vmm_args} \"$@\"\n")
+    os.chmod(path, stat.S_IRWXU | stat.S_IRGRP | stat.S_IXGRP |
+             stat.S_IROTH | stat.S_IXOTH)
+    return path

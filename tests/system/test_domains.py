@@ -13,6 +13,7 @@ they can.  test_lifecycle.py goes through the rest of the lifecycle.
 """
 import base64
 import os
+import re
 import signal
 import time
 import uuid as uuidlib
@@ -239,5 +240,11 @@ def test_virtio_disks_and_rng_from_domain_xml(daemon, conn, events, libvirt,
     assert data.read_bytes().startswith(b"written-by-the-guest\n")
     assert ro.read_bytes() == b"\xa5" * (4 << 20)
     log = (daemon.log_dir / "sys-disks.log").read_text().replace("'", "")
-    assert "--disk fd=3,serial=SYS-DATA --disk fd=4,readonly=on,serial=SYS-RO --rng" in log
+    argv = next(line for line in log.splitlines() if "starting up: " in line)
+    assert re.search(r"--disk fd=\d+,serial=SYS-DATA --disk "
+                     r"fd=\d+,readonly=on,serial=SYS-RO --rng", argv), argv
+    # The daemon opened every file: no path reaches the sandboxed VMM.
+    assert str(data) not in argv and str(ro) not in argv, argv
+    assert "--kvm-fd" in argv and "--kernel-fd" in argv, argv
+    assert "--sandbox on" in argv, argv
     dom.undefine()

@@ -23,22 +23,11 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sysfixtures import (BOOT_TIMEOUT, conn, console_until, daemon,  # noqa: F401
+                         vmm_status, vmm_wrapper,
                          domain_xml, dvh, events, fresh_daemon, libvirt,
                          running, virsh, vmm_pid, wait_not_running)
 
 ENV = dict(os.environ, LC_ALL="C", TERM="dumb")
-
-
-def proc_state(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        return f.read().rsplit(")", 1)[1].split()[0]
-
-
-def wait_proc_state(pid, want, timeout=30):
-    deadline = time.monotonic() + timeout
-    while proc_state(pid) != want:
-        assert time.monotonic() < deadline, f"{pid}: {proc_state(pid)}"
-        time.sleep(0.05)
 
 
 def started_pids(d, name):
@@ -213,13 +202,13 @@ def test_pause_states_and_start_paused(daemon, conn, events, libvirt):
     virsh(daemon.uri, "suspend", "lc-pause")
     assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED,
                            libvirt.VIR_DOMAIN_PAUSED_USER]
-    wait_proc_state(pid, "T")
+    assert vmm_status(daemon, dom)["state"] == "paused"
     assert re.search(r"lc-pause\s+paused", virsh(daemon.uri, "list").stdout)
     dom.suspend()     # already paused: fine
     virsh(daemon.uri, "resume", "lc-pause")
     assert dom.state() == [libvirt.VIR_DOMAIN_RUNNING,
                            libvirt.VIR_DOMAIN_RUNNING_UNPAUSED]
-    assert proc_state(pid) != "T"
+    assert vmm_status(daemon, dom)["state"] == "running"
     dom.resume()      # already running: fine
     assert events.wait("lc-pause", 3) == [
         (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED),
@@ -235,7 +224,7 @@ def test_pause_states_and_start_paused(daemon, conn, events, libvirt):
                               "lc-pause").stdout
     assert dom.state() == [libvirt.VIR_DOMAIN_PAUSED,
                            libvirt.VIR_DOMAIN_PAUSED_USER]
-    wait_proc_state(vmm_pid(daemon, "lc-pause"), "T")
+    assert vmm_status(daemon, dom)["state"] == "paused"
     assert events.wait("lc-pause", 7)[-2:] == [
         (libvirt.VIR_DOMAIN_EVENT_STARTED, libvirt.VIR_DOMAIN_EVENT_STARTED_BOOTED),
         (libvirt.VIR_DOMAIN_EVENT_SUSPENDED, libvirt.VIR_DOMAIN_EVENT_SUSPENDED_PAUSED)]
@@ -249,8 +238,9 @@ def test_pause_states_and_start_paused(daemon, conn, events, libvirt):
 
 
 def test_reset_reboot_and_crashes(daemon, conn, events, libvirt):
-    """reset and virsh reboot start a new VMM under the same id; a killed
-    VMM and a guest kernel panic are crashes; on_reboot=destroy."""
+    """reset rebuilds the machine in the same VMM; virsh reboot starts a
+    new VMM under the same id; a killed VMM and a guest kernel panic are
+    crashes; on_reboot=destroy."""
     # Boots alongside: its guest reboots at once, which ends the domain.
     nor = conn.defineXML(domain_xml("lc-noreboot", action="reboot",
                                     on_reboot="destroy"))
@@ -262,10 +252,10 @@ def test_reset_reboot_and_crashes(daemon, conn, events, libvirt):
     domid = dom.ID()
     pid = vmm_pid(daemon, "lc-boot")
     virsh(daemon.uri, "reset", "lc-boot")
-    assert dom.ID() == domid and not running(pid)
+    assert dom.ID() == domid and running(pid)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_RUNNING
-    pid = vmm_pid(daemon, "lc-boot")
-    assert running(pid)
+    assert vmm_pid(daemon, "lc-boot") == pid
+    assert vmm_status(daemon, dom)["boots"] == "2"
     # The VMM dies.
     os.kill(pid, signal.SIGKILL)
     dvh.wait_state(dom, libvirt.VIR_DOMAIN_SHUTOFF)
@@ -341,6 +331,13 @@ def test_start_failures(daemon, conn, events, libvirt, tmp_path):
     assert "serial console on /dev/pts/" in last and "exit status 1" in last
     assert dom.state() == [libvirt.VIR_DOMAIN_SHUTOFF,
                            libvirt.VIR_DOMAIN_SHUTOFF_FAILED]
+    # A FIFO where a kernel should be: refused at once, the daemon does
+    # not wait for a writer.
+    fifo = tmp_path / "kernel-fifo"
+    os.mkfifo(fifo)
+    conn.defineXML(domain_xml("lc-fail", uuid=dom.UUIDString(), kernel=fifo))
+    r = virsh(daemon.uri, "start", "lc-fail", check=False)
+    assert r.returncode != 0 and "not a file or device" in r.stderr, r.stderr
     # A transient domain that fails to start is gone.
     with pytest.raises(libvirt.libvirtError):
         conn.createXML(domain_xml("lc-fail-t", kernel=tmp_path / "missing"), 0)
@@ -351,7 +348,8 @@ def test_start_failures(daemon, conn, events, libvirt, tmp_path):
             "<kernel>", "<xkernel>").replace("</kernel>", "</xkernel>"), 0)
     assert "kernel" in str(e.value)
     assert "lc-fail-t" not in [d.name() for d in conn.listAllDomains()]
-    assert len(started_pids(daemon, "lc-fail-t")) == 1
+    # Neither failure got as far as a VMM process.
+    assert started_pids(daemon, "lc-fail-t") == []
 
 
 def test_wrong_vmm_path(fresh_daemon, libvirt, tmp_path):
@@ -492,7 +490,7 @@ def test_autostart_and_restart_safety(fresh_daemon, libvirt):
         assert c.lookupByName("r-trans").isPersistent() == 0
         assert c.lookupByName("r-paused").state() == [
             libvirt.VIR_DOMAIN_PAUSED, libvirt.VIR_DOMAIN_PAUSED_USER]
-        assert proc_state(pids["r-paused"]) == "T"
+        assert vmm_status(d, c.lookupByName("r-paused"))["state"] == "paused"
         auto = c.lookupByName("r-auto")
         dvh.wait_state(auto, libvirt.VIR_DOMAIN_RUNNING, timeout=60)
         assert auto.ID() > max(ids.values())
@@ -519,7 +517,7 @@ def test_autostart_and_restart_safety(fresh_daemon, libvirt):
             (libvirt.VIR_DOMAIN_EVENT_STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN)]
         assert pids["r-keep"] == vmm_pid(d, "r-keep")   # rebooted inside
         c.lookupByName("r-paused").resume()
-        assert proc_state(pids["r-paused"]) != "T"
+        assert vmm_status(d, c.lookupByName("r-paused"))["state"] == "running"
         del dom, auto, keep
     finally:
         ev.close()
@@ -612,10 +610,16 @@ def test_daemon_timeout_waits_for_running_domains(fresh_daemon, libvirt):
     assert d.proc.wait(60) == 0
 
 
-def test_destroy_while_starting(daemon, conn, events, libvirt, tmp_path):
-    fifo = tmp_path / "kernel-fifo"
-    os.mkfifo(fifo)
-    dom = conn.defineXML(domain_xml("lc-slow", kernel=fifo))
+def slow_vmm():
+    """A VMM that takes its time to start (its start timeout is 60 s)."""
+    return vmm_wrapper("slow-vmm", before_exec="exec sleep 600")
+
+
+def test_destroy_while_starting(fresh_daemon, libvirt):
+    daemon = fresh_daemon(vmm=slow_vmm())
+    conn = libvirt.open(daemon.uri)
+    events = dvh.Events(libvirt, daemon.uri)
+    dom = conn.defineXML(domain_xml("lc-slow"))
     result = {}
 
     def start():
@@ -643,14 +647,14 @@ def test_destroy_while_starting(daemon, conn, events, libvirt, tmp_path):
     assert events.wait("lc-slow", 1) == [
         (libvirt.VIR_DOMAIN_EVENT_STOPPED, libvirt.VIR_DOMAIN_EVENT_STOPPED_DESTROYED)]
     assert not running(pid)
+    events.close()
+    conn.close()
 
 
 def test_daemon_stops_while_starting(fresh_daemon, libvirt, tmp_path):
     """A VMM that is not running yet when the daemon stops is killed: the
     next daemon could not take it over."""
-    fifo = tmp_path / "kernel-fifo"
-    os.mkfifo(fifo)
-    d = fresh_daemon()
+    d = fresh_daemon(vmm=slow_vmm())
     result = {}
 
     def start():
@@ -666,7 +670,7 @@ def test_daemon_stops_while_starting(fresh_daemon, libvirt, tmp_path):
                 pass
 
     c = libvirt.open(d.uri)
-    c.defineXML(domain_xml("s-slow", kernel=fifo))
+    c.defineXML(domain_xml("s-slow"))
     c.close()
     t = threading.Thread(target=start)
     t.start()

@@ -14,15 +14,18 @@ of packaging/systemd installed with ExecStart pointing into the build tree
 (socket activation, Type=notify, journal), then one guest (the fixture of
 tests/guest) as a domain of duvisor:///system that outlives a stop of the
 daemon.  DUVISOR_DAEMON / DUVISOR_VMM select the binaries (default
-build/...), DUVISOR_GUEST_DIR the fixture (default $DUVISOR_CACHE/guest).
+build/...; the service unit comes from the daemon's build tree),
+DUVISOR_GUEST_DIR the fixture (default $DUVISOR_CACHE/guest).
 """
 import fcntl
+import json
 import os
 import pathlib
 import re
 import shutil
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -35,6 +38,7 @@ RW_SOCKET = "/run/libvirt/virtduvisord-sock"
 RO_SOCKET = "/run/libvirt/virtduvisord-sock-ro"
 LOG_DIR = pathlib.Path("/var/log/libvirt/duvisor")
 DOMAIN = "sd-guest"
+CONFIG = pathlib.Path("/etc/libvirt/virtduvisord.conf")
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("DUVISOR_SYSTEMD_HOST") != "1",
@@ -170,7 +174,8 @@ def units():
     /run/systemd/system and starts the two sockets."""
     daemon = binary("DUVISOR_DAEMON", "build/src/driver-duvisor/virtduvisord")
     vmm = binary("DUVISOR_VMM", "build/src/vmm/duvisor-vmm")
-    service = ROOT / "build/packaging/systemd/virtduvisord.service"
+    build = pathlib.Path(daemon).resolve().parents[2]
+    service = build / "packaging/systemd/virtduvisord.service"
     if not service.exists():
         pytest.fail(f"{service} missing: build first (meson)")
     text, n = re.subn(r"(?m)^ExecStart=\S+",
@@ -230,9 +235,29 @@ def test_socket_activation_and_notify(units):
     assert ro.returncode == 0
 
 
+def journal_entries(unit):
+    out = run("journalctl", "--no-pager", "-o", "json", "-u", unit).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
 def test_daemon_logs_to_journal(units):
+    """The daemon saw that stderr is the journal (JOURNAL_STREAM) and
+    sends its messages natively, with priority and source location, not
+    as lines of text on stderr."""
     log = journal("virtduvisord.service")
     assert "serving duvisor:///system" in log, log
+    pid = unit_props("virtduvisord.service", "MainPID")["MainPID"]
+    ours = [e for e in journal_entries("virtduvisord.service")
+            if e.get("_PID") == pid]
+    serving = [e for e in ours if "serving duvisor:///system" in e["MESSAGE"]]
+    assert len(serving) == 1, ours
+    e = serving[0]
+    assert e["_TRANSPORT"] == "journal", e
+    assert e["PRIORITY"] == "6" and e["SYSLOG_IDENTIFIER"] == "virtduvisord", e
+    assert e["CODE_FILE"].endswith("src/driver-duvisor/main.c"), e
+    assert e["CODE_FUNC"] == "run" and int(e["CODE_LINE"]) > 0, e
+    # Nothing of the daemon came through the stderr stream.
+    assert not [x for x in ours if x["_TRANSPORT"] == "stdout"], ours
 
 
 # ---------------------------------------------------------------------------
@@ -335,6 +360,109 @@ def test_nothing_of_the_vm_left_in_daemon_cgroup(guest):
     names = {p: pathlib.Path(f"/proc/{p}/comm").read_text().strip()
              for p in procs if os.path.exists(f"/proc/{p}")}
     assert procs == [main], names
+
+
+def test_journal_fields_of_domain_messages(guest):
+    """Messages about the domain carry its name and UUID as fields:
+    journalctl -u virtduvisord DUVISOR_DOMAIN=NAME finds them."""
+    uuid = virsh("domuuid", DOMAIN).stdout.strip()
+    out = run("journalctl", "--no-pager", "-o", "json", "-u",
+              "virtduvisord.service", f"DUVISOR_DOMAIN={DOMAIN}").stdout
+    entries = [json.loads(line) for line in out.splitlines() if line.strip()]
+    started = [e for e in entries
+               if f"domain '{DOMAIN}': duvisor-vmm started (pid {guest})"
+               in e["MESSAGE"]]
+    assert len(started) == 1, entries
+    e = started[0]
+    assert e["DUVISOR_DOMAIN"] == DOMAIN, e
+    assert e["DUVISOR_DOMAIN_UUID"] == uuid, e
+    assert e["PRIORITY"] == "6", e
+    assert all(e["DUVISOR_DOMAIN"] == DOMAIN and f"'{DOMAIN}'" in e["MESSAGE"]
+               for e in entries), entries
+    # Messages about no domain have no such fields.
+    serving = [e for e in journal_entries("virtduvisord.service")
+               if "serving duvisor:///system" in e.get("MESSAGE", "")]
+    assert serving and not any("DUVISOR_DOMAIN" in e for e in serving)
+
+
+def status_text():
+    return unit_props("virtduvisord.service", "StatusText")["StatusText"]
+
+
+def reload_daemon(expect):
+    """systemctl reload, then the daemon's STATUS= once it is done (the
+    reload job itself only sends SIGHUP)."""
+    run("systemctl", "reload", "virtduvisord.service")
+    wait_for(f"the status {expect!r}",
+             lambda: status_text().startswith(expect), 60)
+    return status_text()
+
+
+def journal_has(what, match):
+    return wait_for(what, lambda: [e for e in journal_entries("virtduvisord.service")
+                                   if match(e)], 30)
+
+
+def test_systemctl_reload(guest):
+    """systemctl reload: the same daemon and VM go on, the new settings
+    apply, a changed definition of the running domain waits for its next
+    start; a broken file is refused and changes nothing."""
+    p = unit_props("virtduvisord.service", "MainPID", "ExecReload")
+    main = str(p["MainPID"])
+    assert "/bin/kill" in p["ExecReload"] and "-HUP" in p["ExecReload"], p
+    live = ET.fromstring(virsh("dumpxml", DOMAIN).stdout)
+    assert live.find("memory").get("unit") == "KiB"
+    running_kib = int(live.findtext("memory"))
+    def_file = pathlib.Path("/etc/libvirt/duvisor") / f"{DOMAIN}.xml"
+    old_xml = def_file.read_text()
+    root = ET.fromstring(old_xml)
+    root.find("memory").attrib = {"unit": "KiB"}
+    root.find("memory").text = str(running_kib * 2)
+    def_file.write_text(ET.tostring(root, encoding="unicode"))
+    CONFIG.write_text('hypervisor_version = "7.7.7"\nlog_level = "debug"\n')
+    try:
+        status = reload_daemon("Configuration reloaded")
+        assert status == f"Configuration reloaded from {CONFIG}", status
+        p = unit_props("virtduvisord.service", "ActiveState", "SubState",
+                       "MainPID")
+        assert (p["ActiveState"], p["SubState"]) == ("active", "running"), p
+        assert p["MainPID"] == main
+        assert alive(guest)
+        assert virsh("domstate", DOMAIN).stdout.strip() == "running"
+        assert "Running hypervisor: DuVisor 7.7.7" in virsh("version").stdout
+        # The running domain keeps its memory; its next start gets the
+        # file's.
+        live = ET.fromstring(virsh("dumpxml", DOMAIN).stdout)
+        inactive = ET.fromstring(virsh("dumpxml", "--inactive", DOMAIN).stdout)
+        assert int(live.findtext("memory")) == running_kib
+        assert int(inactive.findtext("memory")) == running_kib * 2
+        journal_has("the reload in the journal", lambda e: e["MESSAGE"] ==
+                    f"domain '{DOMAIN}': definition reloaded (for its next start)"
+                    and e.get("DUVISOR_DOMAIN") == DOMAIN)
+        # The new log level applies: debug messages now.
+        virsh("hostname")
+        journal_has("a debug message", lambda e: e["PRIORITY"] == "7" and
+                    e["_PID"] == main)
+
+        CONFIG.write_text('hypervisor_version = "8.8.8"\nmax_clients = 0\n')
+        status = reload_daemon("Reload refused")
+        assert f"{CONFIG}:2: max_clients: must be a number" in status, status
+        journal_has("the refusal", lambda e: e["PRIORITY"] == "3" and
+                    e["MESSAGE"].startswith("reload refused, the configuration "
+                                            "in effect stays: "))
+        p = unit_props("virtduvisord.service", "ActiveState", "MainPID")
+        assert (p["ActiveState"], p["MainPID"]) == ("active", main), p
+        assert "Running hypervisor: DuVisor 7.7.7" in virsh("version").stdout
+    finally:
+        CONFIG.unlink(missing_ok=True)
+        def_file.write_text(old_xml)
+    # Back to the defaults and the running definition.
+    assert reload_daemon("Configuration reloaded") == \
+        "Configuration reloaded from the defaults (no file)"
+    inactive = ET.fromstring(virsh("dumpxml", "--inactive", DOMAIN).stdout)
+    assert int(inactive.findtext("memory")) == running_kib
+    assert unit_props("virtduvisord.service", "MainPID")["MainPID"] == main
+    assert alive(guest)
 
 
 def test_daemon_stop_keeps_vm(guest):

@@ -30,10 +30,26 @@ static char *args_of(const char *xml, unsigned flags, GPtrArray *warnings)
 	for (guint i = 0; i < files->len; i++) {
 		const struct duvisor_vmm_file *f = g_ptr_array_index(files, i);
 
-		g_string_append_printf(
-			plan, " <fd %d: %s %s%s>", f->target_fd, f->path,
-			(f->open_flags & O_ACCMODE) == O_RDONLY ? "ro" : "rw",
-			f->open_flags & O_DIRECT ? " direct" : "");
+		switch (f->kind) {
+		case DUVISOR_VMM_FILE_PTY:
+			g_string_append_printf(plan, " <fd %d: pty>",
+					       f->target_fd);
+			break;
+		case DUVISOR_VMM_FILE_UNIX_LISTEN:
+			g_string_append_printf(plan, " <fd %d: listen %s>",
+					       f->target_fd, f->path);
+			break;
+		case DUVISOR_VMM_FILE_OPEN:
+			g_string_append_printf(
+				plan, " <fd %d: %s %s%s%s>", f->target_fd,
+				f->path,
+				(f->open_flags & O_ACCMODE) == O_RDONLY ? "ro"
+				: (f->open_flags & O_ACCMODE) == O_WRONLY ? "wo"
+				: "rw",
+				f->open_flags & O_DIRECT ? " direct" : "",
+				f->open_flags & O_APPEND ? " append" : "");
+			break;
+		}
 	}
 	return g_string_free(plan, FALSE);
 }
@@ -61,9 +77,10 @@ static void test_minimal(void)
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT, w);
 
-	g_assert_cmpstr(args, ==, VMM_PATH " --kernel "
-			"/var/lib/duvisor/images/vmlinuz --memory 256M "
-			"--cpus 1 --console null");
+	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
+			"--memory 256M --cpus 1 --console null <fd 3: "
+			"/dev/kvm rw> <fd 4: /var/lib/duvisor/images/vmlinuz "
+			"ro>");
 	g_assert_cmpuint(w->len, ==, 0);
 }
 
@@ -73,11 +90,12 @@ static void test_virt_install(void)
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *args = args_of(xml, 0, w);
 
-	g_assert_cmpstr(args, ==, VMM_PATH " --kernel "
-			"/var/lib/libvirt/boot/vmlinuz --initrd "
-			"/var/lib/libvirt/boot/initrd.img --cmdline "
-			"console=ttyS0 root=/dev/vda --memory 1024M --cpus 2 "
-			"--console pty");
+	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
+			"--initrd-fd 5 --cmdline console=ttyS0 root=/dev/vda "
+			"--memory 1024M --cpus 2 --console fd:6 <fd 3: "
+			"/dev/kvm rw> <fd 4: /var/lib/libvirt/boot/vmlinuz ro> "
+			"<fd 5: /var/lib/libvirt/boot/initrd.img ro> "
+			"<fd 6: pty>");
 	/* The disk and the NIC are skipped, and said so. */
 	g_assert_cmpuint(w->len, ==, 2);
 	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "disk 'hda'"));
@@ -91,8 +109,11 @@ static void test_nova(void)
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *args = args_of(xml, 0, w);
 
-	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console pty "
-				"--console-log /var/lib/nova/instances/"));
+	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console fd:6 "
+				"--console-log fd:7 "));
+	g_assert_nonnull(strstr(args, " <fd 6: pty> <fd 7: /var/lib/nova/"
+				"instances/6f1d3b0a-2e4c-4a8b-9c7d-5e6f7a8b9c0d/"
+				"console.log wo append>"));
 	/* A qcow2 disk, the config CD-ROM, NIC, balloon, VNC, video, USB
 	 * tablet; the RNG is given. */
 	g_assert_nonnull(strstr(args, " --rng"));
@@ -107,10 +128,12 @@ static void test_full(void)
 	gboolean hotplug = FALSE, ps2 = FALSE;
 
 	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console "
-				"file:/var/log/duvisor/full.log --disk "
-				"fd=3,serial=ROOT-0001 --disk fd=4 --rng "
-				"--no-reboot <fd 3: /var/lib/duvisor/root.img "
-				"rw> <fd 4: /dev/vg0/data rw>"));
+				"fd:6 --disk fd=7,serial=ROOT-0001 --disk fd=8 "
+				"--rng --no-reboot <fd 3: /dev/kvm rw> "
+				"<fd 4: /boot/vmlinuz ro> <fd 5: /boot/initrd.img "
+				"ro> <fd 6: /var/log/duvisor/full.log wo append> "
+				"<fd 7: /var/lib/duvisor/root.img rw> "
+				"<fd 8: /dev/vg0/data rw>"));
 	for (guint i = 0; i < w->len; i++) {
 		const char *m = g_ptr_array_index(w, i);
 
@@ -124,14 +147,20 @@ static void test_full(void)
 static void test_consoles(void)
 {
 	static const struct { const char *dev, *args; } t[] = {
-		{ "<serial type='pty'/>", "--console pty" },
-		{ "<console type='pty'/>", "--console pty" },
-		{ "<serial type='null'/>", "--console null" },
+		{ "<serial type='pty'/>", "--console fd:5 <fd 3: /dev/kvm rw> "
+		  "<fd 4: /k ro> <fd 5: pty>" },
+		{ "<console type='pty'/>", "--console fd:5 <fd 3: /dev/kvm rw> "
+		  "<fd 4: /k ro> <fd 5: pty>" },
+		{ "<serial type='null'/>", "--console null <fd 3: /dev/kvm rw> "
+		  "<fd 4: /k ro>" },
 		{ "<serial type='file'><source path='/l'/><log file='/cl'/>"
-		  "</serial>", "--console file:/l --console-log /cl" },
+		  "</serial>", "--console fd:5 --console-log fd:6 <fd 3: "
+		  "/dev/kvm rw> <fd 4: /k ro> <fd 5: /l wo append> "
+		  "<fd 6: /cl wo append>" },
 		{ "<serial type='unix'><source mode='bind' path='/s'/></serial>",
-		  "--console unix:/s" },
-		{ "", "--console null" },
+		  "--console fd:5 <fd 3: /dev/kvm rw> <fd 4: /k ro> "
+		  "<fd 5: listen /s>" },
+		{ "", "--console null <fd 3: /dev/kvm rw> <fd 4: /k ro>" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -163,10 +192,10 @@ static void test_disks(void)
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *args = args_of(xml, 0, w);
 
-	g_assert_nonnull(strstr(args, " --disk fd=3,direct=on --disk "
-				"fd=4,readonly=on,serial=SER-b --rng "));
-	g_assert_true(g_str_has_suffix(args, " <fd 3: /dev/sdz rw direct> "
-				       "<fd 4: /img/b.raw ro>"));
+	g_assert_nonnull(strstr(args, " --disk fd=5,direct=on --disk "
+				"fd=6,readonly=on,serial=SER-b --rng "));
+	g_assert_true(g_str_has_suffix(args, " <fd 5: /dev/sdz rw direct> "
+				       "<fd 6: /img/b.raw ro>"));
 	g_assert_cmpuint(w->len, ==, 2);
 	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "disk 'vdc': qcow2"));
 	g_assert_nonnull(strstr(g_ptr_array_index(w, 1), "disk 'sda': CD-ROM"));
@@ -205,6 +234,54 @@ static void test_refused(void)
 	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_INVALID_ARG);
 }
 
+/* A storage driver as the daemon's resolver sees it: one pool, one
+ * volume. */
+static bool resolve_one(const char *pool, const char *volume, char **path,
+			GError **error)
+{
+	if (strcmp(pool, "pool") == 0 && strcmp(volume, "vol.img") == 0) {
+		*path = g_strdup("/pools/pool/vol.img");
+		return true;
+	}
+	g_set_error(error, DUVISOR_CONF_ERROR, VIR_ERR_NO_STORAGE_VOL,
+		    "no volume '%s' in '%s'", volume, pool);
+	return false;
+}
+
+/* <disk type='volume'>: its path is asked for at start, errors keep their
+ * code; without a resolver the disk is skipped and said so. */
+static void test_volume_disks(void)
+{
+	g_autofree char *xml = dc_domain(NULL,
+		"<disk type='volume' device='disk'><source pool='pool' "
+		"volume='vol.img'/><target dev='vda' bus='virtio'/></disk>");
+	g_autofree char *missing = dc_domain(NULL,
+		"<disk type='volume' device='disk'><source pool='pool' "
+		"volume='gone.img'/><target dev='vdb' bus='virtio'/></disk>");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *skipped = args_of(xml, 0, w);
+	g_autofree char *args = NULL;
+	g_autoptr(duvisor_domain_def) def = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)duvisor_vmm_file_free);
+
+	g_assert_null(strstr(skipped, "--disk"));
+	g_assert_cmpuint(w->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "storage pool"));
+	duvisor_set_volume_resolver(resolve_one);
+	args = args_of(xml, DUVISOR_VMM_ARGS_STRICT, NULL);
+	g_assert_nonnull(strstr(args, " --disk fd="));
+	g_assert_nonnull(strstr(args, ": /pools/pool/vol.img rw>"));
+	def = dc_parse_ok(missing);
+	g_assert_null(duvisor_domain_def_vmm_args(def, VMM_PATH, 0, files,
+						  NULL, &error));
+	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_NO_STORAGE_VOL);
+	g_assert_cmpstr(error->message, ==, "disk 'vdb': no volume 'gone.img' "
+			"in 'pool'");
+	duvisor_set_volume_resolver(NULL);
+}
+
 void dc_register_vmm(void)
 {
 	g_test_add_func("/domain-conf/vmm-args/minimal", test_minimal);
@@ -215,4 +292,6 @@ void dc_register_vmm(void)
 	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
 	g_test_add_func("/domain-conf/vmm-args/disks", test_disks);
 	g_test_add_func("/domain-conf/vmm-args/refused", test_refused);
+	g_test_add_func("/domain-conf/vmm-args/volume-disks",
+			test_volume_disks);
 }

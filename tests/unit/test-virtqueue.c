@@ -361,6 +361,27 @@ static void test_event_idx(void)
 	teardown(&f);
 }
 
+/* Buffers filled in stay invisible to the driver until the flush. */
+static void test_fill_then_flush(void)
+{
+	struct fixture f;
+
+	setup(&f, 0);
+	set_desc(f.desc, 0, BUF_GPA, 8, VRING_DESC_F_WRITE, 0);
+	set_desc(f.desc, 1, BUF_GPA + 8, 8, VRING_DESC_F_WRITE, 0);
+	g_assert_cmpint(pop_one(&f, 0), ==, 1);
+	g_assert_cmpint(pop_one(&f, 1), ==, 1);
+	virtq_fill(&f.vq, 0, 8);
+	virtq_fill(&f.vq, 1, 3);
+	g_assert_cmpuint(f.used->idx, ==, 0);
+	virtq_flush(&f.vq);
+	g_assert_cmpuint(f.used->idx, ==, 2);
+	g_assert_cmpuint(f.used->ring[0].id, ==, 0);
+	g_assert_cmpuint(f.used->ring[1].id, ==, 1);
+	g_assert_cmpuint(f.used->ring[1].len, ==, 3);
+	teardown(&f);
+}
+
 static void test_iov_helpers(void)
 {
 	uint8_t a[4] = "abcd", b[3] = "efg", out[7];
@@ -395,6 +416,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/virtqueue/hostile/longest-chain", test_longest_chain);
 	g_test_add_func("/virtqueue/hostile/bad-rings", test_enable_rejects_bad_rings);
 	g_test_add_func("/virtqueue/event-idx", test_event_idx);
+	g_test_add_func("/virtqueue/fill-then-flush", test_fill_then_flush);
 	g_test_add_func("/virtqueue/iov", test_iov_helpers);
 	return g_test_run();
 }

@@ -26,7 +26,8 @@ def test_help_documents_options_and_exit_statuses():
     assert p.returncode == 0
     for word in ["--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
                  "--console", "stdio", "pty", "unix:PATH", "file:PATH",
-                 "--console-log", "--no-reboot", "--stats", "Exit status", "32", "33"]:
+                 "--console-log", "--no-reboot", "--stats", "Exit status", "32", "33",
+                 "--net", "tap=NAME", "fd=N", "mac="]:
         assert word in p.stdout
 
 
@@ -48,9 +49,22 @@ def test_version():
     (("--kernel", "x", "--bogus"), ["unknown option", "--bogus"]),
     (("--kernel",), ["needs a value"]),
     (("--kernel", "x", "stray"), ["unexpected argument", "stray"]),
+    (("--kernel", "x", "--net", "mac=52:54:00:12:34:56"), ["--net", "one of tap= and fd="]),
+    (("--kernel", "x", "--net", "tap=a,fd=3"), ["--net", "one of tap= and fd="]),
+    (("--kernel", "x", "--net", "tap=" + "a" * 16), ["--net", "invalid value for 'tap'"]),
+    (("--kernel", "x", "--net", "tap=a,mac=01:00:5e:00:00:01"), ["invalid value for 'mac'"]),
+    (("--kernel", "x", "--net", "tap=a,mac=52:54:00:12:34"), ["invalid value for 'mac'"]),
+    (("--kernel", "x", "--net", "tap=a,queues=2"), ["unknown net option 'queues'"]),
+    (("--kernel", "x") + ("--net", "tap=a") * 5, ["at most 4 NICs"]),
 ])
 def test_bad_arguments(args, words):
     assert_one_error(run(*args), *words)
+
+
+@pytest.mark.parametrize("fd,words", [(0, ["NIC 0", "fd 0", "not a tap"]),
+                                      (77, ["NIC 0", "fd 77", "not open"])])
+def test_net_fd_that_is_no_tap(guest, fd, words):
+    assert_one_error(run("--kernel", str(guest / "vmlinuz"), "--net", f"fd={fd}"), *words)
 
 
 def test_missing_initrd(guest):

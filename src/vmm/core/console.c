@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -75,9 +76,25 @@ static int open_stdio(struct console *con)
 	return 0;
 }
 
-static int open_pty(struct console *con)
+/* Holds the slave side of a pty master open and makes it raw: otherwise
+ * every client that detaches leaves the master in a permanent hang-up
+ * state, and the line discipline would mangle the guest's bytes. */
+static int keep_pty_slave(struct console *con, int slave)
 {
 	struct termios raw;
+
+	if (slave < 0)
+		return -errno;
+	con->pty_keep_fd = slave;
+	if (tcgetattr(slave, &raw) == 0) {
+		cfmakeraw(&raw);
+		tcsetattr(slave, TCSANOW, &raw);
+	}
+	return 0;
+}
+
+static int open_pty(struct console *con)
+{
 	char *name;
 	int master;
 
@@ -88,17 +105,9 @@ static int open_pty(struct console *con)
 	if (!name)
 		goto fail;
 	con->path = strdup(name);
-	/*
-	 * Hold the slave open ourselves: otherwise every client that detaches
-	 * leaves the master in a permanent hang-up state.
-	 */
-	con->pty_keep_fd = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (!con->path || con->pty_keep_fd < 0)
+	if (!con->path ||
+	    keep_pty_slave(con, open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
 		goto fail;
-	if (tcgetattr(con->pty_keep_fd, &raw) == 0) {
-		cfmakeraw(&raw);
-		tcsetattr(con->pty_keep_fd, TCSANOW, &raw);
-	}
 	if (set_nonblock(master) < 0)
 		goto fail;
 	con->in_fd = con->out_fd = master;
@@ -157,6 +166,46 @@ static int open_file(struct console *con, const char *path)
 	return con->path ? 0 : -ENOMEM;
 }
 
+/*
+ * fd:N from a manager that opened the resource for us (we may have no
+ * right to open paths): a pty master, a connected socket or pipe (both
+ * ways), a listening socket (clients come and go as with unix:PATH), or a
+ * regular file (output only).
+ */
+static int open_fd(struct console *con, int fd)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	struct stat st;
+	int slave, r;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (S_ISREG(st.st_mode)) {
+		con->kind = CONSOLE_FILE;
+		con->out_fd = fd;
+		return 0;
+	}
+	r = set_nonblock(fd);
+	if (r < 0)
+		return r;
+	if (S_ISSOCK(st.st_mode) &&
+	    getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == 0 &&
+	    listening) {
+		con->kind = CONSOLE_UNIX;
+		con->listen_fd = fd;
+		return 0;	/* no path: whoever bound it removes it */
+	}
+	con->kind = CONSOLE_FD;
+	con->in_fd = con->out_fd = fd;
+	/* Only a pty master has a peer to open, and opening it needs no
+	 * path. */
+	slave = ioctl(fd, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (slave >= 0)
+		return keep_pty_slave(con, slave);
+	return 0;
+}
+
 int console_open(struct console *con, const char *spec, const char *log_path)
 {
 	const char *arg;
@@ -179,9 +228,7 @@ int console_open(struct console *con, const char *spec, const char *log_path)
 		con->kind = CONSOLE_FILE;
 		r = open_file(con, arg);
 	} else if (spec_fd(spec) >= 0) {
-		con->kind = CONSOLE_FD;
-		con->in_fd = con->out_fd = spec_fd(spec);
-		r = set_nonblock(con->in_fd);
+		r = open_fd(con, spec_fd(spec));
 		if (r < 0)
 			vmm_error("console %s: %s", spec, strerror(-r));
 	} else if (!strcmp(spec, "null")) {
@@ -193,8 +240,10 @@ int console_open(struct console *con, const char *spec, const char *log_path)
 		r = -EINVAL;
 	}
 	if (r == 0 && log_path) {
-		con->log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND |
-				   O_CLOEXEC, 0640);
+		con->log_fd = spec_fd(log_path);
+		if (con->log_fd < 0)
+			con->log_fd = open(log_path, O_WRONLY | O_CREAT |
+					   O_APPEND | O_CLOEXEC, 0640);
 		if (con->log_fd < 0) {
 			r = -errno;
 			vmm_error("cannot open console log %s: %s", log_path,
@@ -226,7 +275,7 @@ void console_close(struct console *con)
 		if (con->listen_fd >= 0) {
 			close(con->listen_fd);
 			/* Sandboxed, paths are off limits: the manager cleans up. */
-			if (!sandbox_active())
+			if (con->path && !sandbox_active())
 				unlink(con->path);
 		}
 	} else if (con->kind == CONSOLE_PTY || con->kind == CONSOLE_FILE ||

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/filter.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -114,6 +115,10 @@ static const struct rule main_rules[] = {
 	ALLOW(ppoll),
 	/* virtio-rng. */
 	ALLOW(getrandom),
+	/* virtio-net: frames to and from the tap, offloads the guest takes. */
+	ALLOW(readv),
+	ALLOW(writev),
+	ALLOW_IOCTL(TUNSETOFFLOAD),
 	/* KVM: building a machine on each boot, interrupts. */
 	ALLOW_IOCTL(KVM_CHECK_EXTENSION),
 	ALLOW_IOCTL(KVM_CREATE_VM),

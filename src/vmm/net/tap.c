@@ -50,8 +50,11 @@ int tap_open(const char *name, int fd, const char *what, struct tap *tap)
 	tap->fd = name ? open_by_name(name, what) : fd;
 	if (tap->fd < 0)
 		return tap->fd;
-	if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0 ||
-	    (ifr.ifr_flags & (IFF_TAP | IFF_TUN)) != IFF_TAP) {
+	if (ioctl(tap->fd, TUNGETIFF, &ifr) < 0 && errno == EBADF) {
+		vmm_error("%s: fd %d is not open", what, tap->fd);
+		return -EBADF;
+	}
+	if ((ifr.ifr_flags & (IFF_TAP | IFF_TUN)) != IFF_TAP) {
 		vmm_error("%s: fd %d is not a tap device", what, tap->fd);
 		goto fail;
 	}

@@ -4,10 +4,11 @@
  *
  * Frames move between guest buffers and the tap with readv()/writev()
  * straight on guest memory: the tap speaks the same 12-byte header as the
- * guest, so nothing is copied. To receive, enough buffers for the largest
- * frame the guest accepts are gathered first (several chains with
- * mergeable rx buffers); those the frame did not need are given back.
- * With no buffers posted the tap is not polled until the guest kicks rx.
+ * guest, so frames are not copied. To receive, buffers with room for the
+ * largest frame the guest accepts are taken from the ring first (several
+ * chains with mergeable rx buffers); those a frame does not need wait in
+ * the stash for the next one. With too few buffers posted the tap is not
+ * polled until the guest kicks rx.
  */
 #include <errno.h>
 #include <linux/if_tun.h>
@@ -23,21 +24,16 @@
 #include "core/util.h"
 #include "net/tap.h"
 #include "virtio/devices.h"
+#include "virtio/net_frame.h"
 
 #define NET_QUEUE_SIZE 256
 #define RXQ 0
 #define TXQ 1
 /* Frames handled per wake-up before the other direction gets a turn. */
 #define NET_BATCH 64
-/* Largest frames: with segmentation offloads, and without (VLAN tag). */
-#define NET_MAX_GSO_FRAME (65535 + 14)
-#define NET_MAX_FRAME 1518
 #define BIT(n) (1ull << (n))
 
-struct rx_buf {
-	uint16_t head;
-	uint32_t len;
-};
+_Static_assert(TAP_VNET_HDR_LEN == NET_HDR_LEN, "one header on both sides");
 
 struct virtio_net {
 	struct virtio_dev vdev;
@@ -46,16 +42,16 @@ struct virtio_net {
 	struct virtio_net_config config;
 	bool polling_tap;
 	bool warned;
-	struct virtq_chain chain;
-	/* The buffers of the frame being received, gathered. */
-	uint32_t niov;
-	struct iovec rx_iov[VIRTQ_MAX_SEGS];
-	uint64_t room;
-	uint32_t nbufs;
-	struct rx_buf rx_bufs[NET_QUEUE_SIZE];
 	/* Set from vCPU threads, applied on the main loop (the sandbox keeps
 	 * tap ioctls and epoll changes off vCPU threads). */
 	bool offloads_changed;
+	struct virtq_chain chain;
+	/* A frame to send, or the body of one to receive without the tap's
+	 * header. */
+	struct iovec iov[VIRTQ_MAX_SEGS];
+	uint8_t tx_hdr[NET_HDR_LEN];
+	uint32_t rx_lens[VIRTQ_MAX_SIZE];
+	struct net_rx_stash rx;
 };
 
 static bool negotiated(const struct virtio_net *net, unsigned int feature)
@@ -80,153 +76,116 @@ static void warn_once(struct virtio_net *net, const char *what, int err)
 		 strerror(err));
 }
 
-static uint32_t rx_frame_room(const struct virtio_net *net)
-{
-	bool gso = negotiated(net, VIRTIO_NET_F_GUEST_TSO4) ||
-		   negotiated(net, VIRTIO_NET_F_GUEST_TSO6);
-
-	return TAP_VNET_HDR_LEN + (gso ? NET_MAX_GSO_FRAME : NET_MAX_FRAME);
-}
-
 /*
- * Pops buffers until a largest frame fits. Returns the room gathered, 0
- * when the guest has not posted enough (everything is given back then).
+ * Tops the stash up until the largest frame fits (the peer may send frames
+ * up to 64 KiB even to a guest without segmentation offloads: its MTU is
+ * its own business). Returns whether a frame may be received now. The pop
+ * that finds the ring empty asks the driver to kick when it posts more.
  */
-static uint64_t gather_rx_buffers(struct virtio_net *net)
+static bool fill_rx_stash(struct virtio_net *net)
 {
+	const uint64_t need = NET_HDR_LEN + NET_MAX_GSO_FRAME;
 	struct virtq *vq = &net->vdev.vqs[RXQ];
+	struct net_rx_stash *s = &net->rx;
 	bool mergeable = negotiated(net, VIRTIO_NET_F_MRG_RXBUF);
-	uint64_t room = 0, need = rx_frame_room(net);
-	struct virtq_chain *c = &net->chain;
 	int r;
 
-	net->niov = 0;
-	net->nbufs = 0;
-	while (room < need && net->nbufs < vq->size) {
-		r = virtq_pop(vq, c);
+	/* Without mergeable buffers a frame must fit in one chain. */
+	while (s->nbufs < vq->size &&
+	       (mergeable ? s->room < need : !s->nbufs)) {
+		r = virtq_pop(vq, &net->chain);
 		if (r < 0)
 			virtio_dev_set_needs_reset(&net->vdev);
 		if (r <= 0)
 			break;
-		/* Device-readable parts break the rules: skip the chain. */
-		if (c->nout || c->in_len < TAP_VNET_HDR_LEN ||
-		    c->nin > VIRTQ_MAX_SEGS - net->niov) {
-			virtq_push(vq, c->head, 0);
-			continue;
-		}
-		memcpy(&net->rx_iov[net->niov], c->iov,
-		       c->nin * sizeof(c->iov[0]));
-		net->niov += c->nin;
-		net->rx_bufs[net->nbufs++] = (struct rx_buf){
-			.head = c->head,
-			.len = (uint32_t)MIN(c->in_len, UINT32_MAX),
-		};
-		room += c->in_len;
-		if (!mergeable)
-			break;
+		if (!net_rx_stash_add(s, &net->chain))
+			virtq_push(vq, net->chain.head, 0);
 	}
-	/* A guest that posted its whole ring gets what fits. */
-	if (room >= need || (room && (!mergeable || net->nbufs == vq->size)))
-		return room;
-	virtq_unpop(vq, (uint16_t)net->nbufs);
-	net->nbufs = 0;
-	return 0;
+	/* A guest whose whole ring holds less gets what fits. */
+	return s->room >= need ||
+	       (s->nbufs && (!mergeable || s->nbufs == vq->size));
 }
 
 static ssize_t read_frame(struct virtio_net *net)
 {
-	static const uint8_t no_offloads[TAP_VNET_HDR_LEN];
-	struct iovec body[VIRTQ_MAX_SEGS];
+	static const uint8_t no_offloads[NET_HDR_LEN];
+	struct net_rx_stash *s = &net->rx;
 	ssize_t n;
 	int nbody;
 
 	if (net->tap->vnet_hdr)
-		return readv(net->tap->fd, net->rx_iov, (int)net->niov);
+		return readv(net->tap->fd, s->iov, (int)s->niov);
 	/* Without the tap's header, say "no offloads" ourselves. */
-	nbody = iov_slice(net->rx_iov, net->niov, TAP_VNET_HDR_LEN,
-			  net->room - TAP_VNET_HDR_LEN, body, VIRTQ_MAX_SEGS);
-	n = nbody < 0 ? -1 : readv(net->tap->fd, body, nbody);
+	nbody = iov_slice(s->iov, s->niov, NET_HDR_LEN, s->room - NET_HDR_LEN,
+			  net->iov, VIRTQ_MAX_SEGS);
+	if (nbody < 0) {
+		errno = -nbody;
+		return -1;
+	}
+	n = readv(net->tap->fd, net->iov, nbody);
 	if (n < 0)
 		return n;
-	iov_from_buf(net->rx_iov, net->niov, 0, no_offloads,
-		     sizeof(no_offloads));
-	return n + TAP_VNET_HDR_LEN;
+	iov_from_buf(s->iov, s->niov, 0, no_offloads, sizeof(no_offloads));
+	return n + NET_HDR_LEN;
 }
 
-/* Spreads a received frame over the gathered buffers in order. */
-static void complete_rx(struct virtio_net *net, uint32_t len)
+/* The buffers of one frame become visible to the driver at once. */
+static void deliver_frame(struct virtio_net *net, uint64_t len)
 {
 	struct virtq *vq = &net->vdev.vqs[RXQ];
-	uint16_t used = 0;
-	uint32_t left = len;
+	uint32_t n = net_rx_frame_done(&net->rx, len, net->rx_lens);
 
-	while (used < net->nbufs && (left || !used))
-		left -= MIN(left, net->rx_bufs[used++].len);
-	/* num_buffers, the last field of the header. */
-	iov_from_buf(net->rx_iov, net->niov, TAP_VNET_HDR_LEN - 2, &used, 2);
-	left = len;
-	for (uint16_t i = 0; i < used; i++) {
-		uint32_t chunk = MIN(left, net->rx_bufs[i].len);
-
-		virtq_push(vq, net->rx_bufs[i].head, chunk);
-		left -= chunk;
-	}
-	virtq_unpop(vq, (uint16_t)(net->nbufs - used));
-}
-
-/* Returns whether a frame was delivered. */
-static bool receive_one(struct virtio_net *net)
-{
-	ssize_t n;
-
-	net->room = gather_rx_buffers(net);
-	if (!net->room) {
-		poll_tap(net, false);
-		return false;
-	}
-	n = read_frame(net);
-	if (n <= 0) {
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			warn_once(net, "tap read", errno);
-		virtq_unpop(&net->vdev.vqs[RXQ], (uint16_t)net->nbufs);
-		return false;
-	}
-	complete_rx(net, (uint32_t)n);
-	return true;
+	for (uint32_t i = 0; i < n; i++)
+		virtq_fill(vq, net->rx.bufs[i].head, net->rx_lens[i]);
+	virtq_flush(vq);
+	net_rx_stash_drop(&net->rx, n);
 }
 
 static void on_tap(void *opaque, uint32_t events)
 {
 	struct virtio_net *net = opaque;
 	struct virtio_dev *vdev = &net->vdev;
-	bool delivered = false;
+	int delivered = 0;
+	ssize_t n;
 
 	(void)events;
 	pthread_mutex_lock(&vdev->lock);
-	if (!virtio_dev_running(vdev) || !vdev->vqs[RXQ].ready) {
-		poll_tap(net, false);
-	} else {
-		for (int i = 0; i < NET_BATCH && receive_one(net); i++)
-			delivered = true;
-		if (delivered)
-			virtio_queue_notify_driver(vdev, RXQ);
+	while (delivered < NET_BATCH) {
+		if (!virtio_dev_running(vdev) || !vdev->vqs[RXQ].ready ||
+		    !fill_rx_stash(net)) {
+			poll_tap(net, false);
+			break;
+		}
+		n = read_frame(net);
+		if (n < 0 && errno != EAGAIN && errno != EINTR) {
+			/* A detached tap would wake us for ever. */
+			warn_once(net, "tap read", errno);
+			poll_tap(net, false);
+		}
+		if (n <= 0)
+			break;
+		deliver_frame(net, (uint64_t)n);
+		delivered++;
 	}
+	if (delivered)
+		virtio_queue_notify_driver(vdev, RXQ);
 	pthread_mutex_unlock(&vdev->lock);
 }
 
 static unsigned int tap_offloads(const struct virtio_net *net)
 {
-	unsigned int flags = 0;
+	unsigned int flags = TUN_F_CSUM;
 
-	if (!virtio_dev_running(&net->vdev))
+	/* The tap takes segmentation only on top of checksum offload. */
+	if (!virtio_dev_running(&net->vdev) ||
+	    !negotiated(net, VIRTIO_NET_F_GUEST_CSUM))
 		return 0;
-	if (negotiated(net, VIRTIO_NET_F_GUEST_CSUM))
-		flags |= TUN_F_CSUM;
 	if (negotiated(net, VIRTIO_NET_F_GUEST_TSO4))
 		flags |= TUN_F_TSO4;
 	if (negotiated(net, VIRTIO_NET_F_GUEST_TSO6))
 		flags |= TUN_F_TSO6;
-	if (negotiated(net, VIRTIO_NET_F_GUEST_ECN))
+	if ((flags & (TUN_F_TSO4 | TUN_F_TSO6)) &&
+	    negotiated(net, VIRTIO_NET_F_GUEST_ECN))
 		flags |= TUN_F_TSO_ECN;
 	return flags;
 }
@@ -248,23 +207,19 @@ static void on_rx_kick(void *opaque, uint32_t events)
 	pthread_mutex_unlock(&net->vdev.lock);
 }
 
-static void send_one(struct virtio_net *net, const struct virtq_chain *c)
+static void send_frame(struct virtio_net *net)
 {
-	struct iovec body[VIRTQ_MAX_SEGS];
-	const struct iovec *iov = c->iov;
-	int n = (int)c->nout;
+	int n = net_tx_prepare(&net->chain, net->vdev.driver_features,
+			       net->tap->vnet_hdr, net->tx_hdr, net->iov,
+			       VIRTQ_MAX_SEGS);
 
-	if (c->out_len < TAP_VNET_HDR_LEN)
+	if (n < 0) {
+		warn_once(net, "dropped a frame the guest sent", -n);
 		return;
-	if (!net->tap->vnet_hdr) {
-		n = iov_slice(c->iov, c->nout, TAP_VNET_HDR_LEN,
-			      c->out_len - TAP_VNET_HDR_LEN, body,
-			      VIRTQ_MAX_SEGS);
-		iov = body;
 	}
-	/* A full tap queue or a frame the kernel refuses (bad offload
-	 * header) drops the frame, as on a real wire. */
-	if (n > 0 && writev(net->tap->fd, iov, n) < 0 && errno != EAGAIN)
+	/* A full tap queue or a frame the kernel refuses drops the frame,
+	 * as on a real wire. */
+	if (writev(net->tap->fd, net->iov, n) < 0 && errno != EAGAIN)
 		warn_once(net, "tap write", errno);
 }
 
@@ -280,13 +235,15 @@ static void on_tx_kick(void *opaque, uint32_t events)
 	pthread_mutex_lock(&vdev->lock);
 	for (i = 0; i < NET_BATCH && virtio_dev_running(vdev) &&
 		    (r = virtq_pop(vq, &net->chain)) > 0; i++) {
-		send_one(net, &net->chain);
-		virtq_push(vq, net->chain.head, 0);
+		send_frame(net);
+		virtq_fill(vq, net->chain.head, 0);
 	}
 	if (r < 0)
 		virtio_dev_set_needs_reset(vdev);
-	if (i)
+	if (i) {
+		virtq_flush(vq);
 		virtio_queue_notify_driver(vdev, TXQ);
+	}
 	/* More to send: come back after the other events. */
 	if (i == NET_BATCH)
 		(void)eventfd_write(vdev->kick_fds[TXQ], 1);
@@ -305,6 +262,8 @@ static void net_reset(struct virtio_dev *vdev)
 {
 	struct virtio_net *net = vdev->priv;
 
+	/* The stashed buffers belong to rings the driver takes back. */
+	net_rx_stash_drop(&net->rx, net->rx.nbufs);
 	net->offloads_changed = true;
 	(void)eventfd_write(vdev->kick_fds[RXQ], 1);
 }

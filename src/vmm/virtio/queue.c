@@ -193,7 +193,7 @@ void virtq_unpop(struct virtq *vq, uint16_t n)
 	vq->last_avail -= n;
 }
 
-void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written)
 {
 	volatile struct vring_used_elem *e;
 
@@ -203,9 +203,22 @@ void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
 	e->id = head;
 	e->len = written;
 	vq->used_idx++;
-	/* The element must be visible before the index that publishes it. */
+}
+
+void virtq_flush(struct virtq *vq)
+{
+	if (!vq->ready || vq->broken)
+		return;
+	/* The elements must be visible before the index that publishes
+	 * them. */
 	__atomic_thread_fence(__ATOMIC_RELEASE);
 	vq->used->idx = vq->used_idx;
+}
+
+void virtq_push(struct virtq *vq, uint16_t head, uint32_t written)
+{
+	virtq_fill(vq, head, written);
+	virtq_flush(vq);
 }
 
 bool virtq_should_interrupt(struct virtq *vq)

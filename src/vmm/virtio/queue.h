@@ -77,6 +77,14 @@ void virtq_unpop(struct virtq *vq, uint16_t n);
 
 /* Returns a chain to the driver, `written` bytes of it written by us. */
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t written);
+/*
+ * The same in two steps: chains filled in are returned together by the
+ * next flush. The driver may be reading the used ring at any time, so
+ * what belongs together (a frame spread over several buffers) must not
+ * become visible piecemeal.
+ */
+void virtq_fill(struct virtq *vq, uint16_t head, uint32_t written);
+void virtq_flush(struct virtq *vq);
 
 /* Whether the driver wants an interrupt for what was pushed since the
  * last time this returned true. */
