@@ -16,21 +16,6 @@
 #define GUEST_MAX_VCPUS 254     /* duvisor-vmm's x86 limit */
 #define HOST_MAX_CPUS   8192    /* sanity bound for sysfs CPU lists */
 
-static bool fail(GError **error, int code, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
-static bool fail(GError **error, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error && !*error) {
-		va_start(ap, fmt);
-		*error = g_error_new_valist(DUVISOR_CONF_ERROR, code, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
 bool duvisor_machine_supported(const char *m)
 {
 	return m && (strcmp(m, DUVISOR_DEFAULT_MACHINE) == 0 ||
@@ -420,7 +405,7 @@ char *duvisor_host_capabilities_xml_at(const char *root,
 	char uuid[37];
 
 	if (!root || !vmm_path || !*vmm_path) {
-		fail(error, VIR_ERR_INVALID_ARG, "no root or VMM path");
+		dv_fail(error, VIR_ERR_INVALID_ARG, "no root or VMM path");
 		return NULL;
 	}
 	read_cpuinfo(root, &h);
@@ -533,26 +518,26 @@ char *duvisor_domain_capabilities_xml(const char *vmm_path,
 	GString *s;
 
 	if (!vmm_path || !*vmm_path) {
-		fail(error, VIR_ERR_INVALID_ARG, "no VMM path");
+		dv_fail(error, VIR_ERR_INVALID_ARG, "no VMM path");
 		return NULL;
 	}
 	if (emulator && *emulator && strcmp(emulator, vmm_path) != 0) {
-		fail(error, VIR_ERR_INVALID_ARG, "emulator '%s' is not "
+		dv_fail(error, VIR_ERR_INVALID_ARG, "emulator '%s' is not "
 		     "DuVisor's VMM '%s'", emulator, vmm_path);
 		return NULL;
 	}
 	if (arch && *arch && strcmp(arch, "x86_64") != 0) {
-		fail(error, VIR_ERR_CONFIG_UNSUPPORTED, "architecture '%s' is "
+		dv_fail(error, VIR_ERR_CONFIG_UNSUPPORTED, "architecture '%s' is "
 		     "not supported (only x86_64)", arch);
 		return NULL;
 	}
 	if (virttype && *virttype && strcmp(virttype, "kvm") != 0) {
-		fail(error, VIR_ERR_CONFIG_UNSUPPORTED, "virtualization type "
+		dv_fail(error, VIR_ERR_CONFIG_UNSUPPORTED, "virtualization type "
 		     "'%s' is not supported (only kvm)", virttype);
 		return NULL;
 	}
 	if (machine && *machine && !duvisor_machine_supported(machine)) {
-		fail(error, VIR_ERR_INVALID_ARG, "machine type '%s' is not "
+		dv_fail(error, VIR_ERR_INVALID_ARG, "machine type '%s' is not "
 		     "supported (use '%s')", machine, DUVISOR_DEFAULT_MACHINE);
 		return NULL;
 	}

@@ -54,6 +54,10 @@
 
 #define DUVISOR_CONF_ERROR (duvisor_conf_error_quark())
 GQuark duvisor_conf_error_quark(void);
+/* Sets *error (unless already set) in DUVISOR_CONF_ERROR with a
+ * virErrorNumber @code; returns false. */
+bool dv_fail(GError **error, int code, const char *fmt, ...)
+	G_GNUC_PRINTF(3, 4);
 
 /* Limits enforced by the parser. */
 #define DUVISOR_DOMAIN_XML_MAX   (4u << 20)  /* bytes of XML (the RPC limit) */

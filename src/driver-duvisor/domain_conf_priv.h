@@ -21,9 +21,6 @@ extern const char *const dv_yesno_names[];   /* [ON] "yes", [OFF] "no" */
 
 int dv_enum_lookup(const char *const *table, const char *word);
 
-bool dv_fail(GError **error, int code, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
 struct duvisor_domain_def *dv_def_new(void);
 void dv_disk_free(void *p);
 void dv_net_free(void *p);

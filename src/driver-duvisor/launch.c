@@ -15,26 +15,11 @@
 #include "launch.h"
 #include "unix_address.h"
 
-static bool fail(GError **error, int code, const char *fmt, ...)
-	G_GNUC_PRINTF(3, 4);
-
-static bool fail(GError **error, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (error && !*error) {
-		va_start(ap, fmt);
-		*error = g_error_new_valist(DUVISOR_CONF_ERROR, code, fmt, ap);
-		va_end(ap);
-	}
-	return false;
-}
-
 static bool open_error(GError **error, const char *what, const char *path)
 {
 	int err = errno;
 
-	return fail(error, VIR_ERR_OPERATION_FAILED, "cannot open %s '%s': %s",
+	return dv_fail(error, VIR_ERR_OPERATION_FAILED, "cannot open %s '%s': %s",
 		    what, path, g_strerror(err));
 }
 
@@ -50,7 +35,7 @@ static int open_pty(char **path, GError **error)
 
 		if (fd >= 0)
 			close(fd);
-		fail(error, VIR_ERR_OPERATION_FAILED,
+		dv_fail(error, VIR_ERR_OPERATION_FAILED,
 		     "cannot allocate a pseudo-terminal: %s", g_strerror(err));
 		return -1;
 	}
@@ -74,7 +59,7 @@ static int listen_unix(const char *path, int type, GError **error)
 	int fd;
 
 	if (!dv_unix_address_init(&a, path, &err)) {
-		fail(error, VIR_ERR_OPERATION_FAILED, "%s", err->message);
+		dv_fail(error, VIR_ERR_OPERATION_FAILED, "%s", err->message);
 		return -1;
 	}
 	fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
@@ -90,7 +75,7 @@ static int listen_unix(const char *path, int type, GError **error)
 
 		close(fd);
 		fd = -1;
-		fail(error, VIR_ERR_OPERATION_FAILED,
+		dv_fail(error, VIR_ERR_OPERATION_FAILED,
 		     "cannot listen on '%s': %s", path, g_strerror(e));
 	}
 	dv_unix_address_clear(&a);
@@ -111,7 +96,7 @@ static bool usable_file(int fd, const struct duvisor_vmm_file *f,
 		return open_error(error, f->what, f->path);
 	if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))
 		return true;
-	return fail(error, VIR_ERR_OPERATION_FAILED,
+	return dv_fail(error, VIR_ERR_OPERATION_FAILED,
 		    "cannot use %s '%s': not a file or device", f->what,
 		    f->path);
 }
