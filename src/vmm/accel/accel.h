@@ -9,6 +9,7 @@
 #define DUVISOR_ACCEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct accel;
@@ -108,6 +109,9 @@ struct accel_ops {
 	/* Makes the current or next vcpu_run return INTERRUPTED; the caller
 	 * also signals the vCPU thread. Safe from any thread. */
 	void (*vcpu_request_exit)(struct accel_vcpu *vcpu);
+	/* One line of the vCPU's architectural state for a post-mortem
+	 * (a triple fault, an exit the accelerator cannot handle). */
+	int (*vcpu_describe)(struct accel_vcpu *vcpu, char *buf, size_t len);
 
 	const struct accel_x86_ops *x86;
 };

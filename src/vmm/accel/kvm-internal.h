@@ -27,6 +27,7 @@ struct accel_vcpu {
 
 int kvm_check_extension(int fd, long cap);
 int kvm_x86_vm_setup(struct accel_vm *vm);
+int kvm_x86_vcpu_describe(struct accel_vcpu *vcpu, char *buf, size_t len);
 
 extern const struct accel_x86_ops kvm_x86_ops;
 

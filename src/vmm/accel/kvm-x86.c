@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The KVM accelerator: x86 specifics (in-kernel irqchip, CPUID, MSRs, regs). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -230,6 +231,30 @@ static int kvm_x86_vcpu_set_boot_state(struct accel_vcpu *vcpu,
 	fpu.mxcsr = 0x1f80;
 	if (ioctl(vcpu->fd, KVM_SET_FPU, &fpu) < 0)
 		return -errno;
+	return 0;
+}
+
+int kvm_x86_vcpu_describe(struct accel_vcpu *vcpu, char *buf, size_t len)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs;
+
+	if (ioctl(vcpu->fd, KVM_GET_REGS, &regs) < 0 ||
+	    ioctl(vcpu->fd, KVM_GET_SREGS, &sregs) < 0)
+		return -errno;
+	snprintf(buf, len,
+		 "rip %#llx rsp %#llx rflags %#llx cs %#x ss %#x cr0 %#llx "
+		 "cr2 %#llx cr3 %#llx cr4 %#llx efer %#llx idt %#llx/%#x "
+		 "gdt %#llx/%#x tr %#x pending %#llx",
+		 (unsigned long long)regs.rip, (unsigned long long)regs.rsp,
+		 (unsigned long long)regs.rflags, sregs.cs.selector,
+		 sregs.ss.selector, (unsigned long long)sregs.cr0,
+		 (unsigned long long)sregs.cr2, (unsigned long long)sregs.cr3,
+		 (unsigned long long)sregs.cr4, (unsigned long long)sregs.efer,
+		 (unsigned long long)sregs.idt.base, sregs.idt.limit,
+		 (unsigned long long)sregs.gdt.base, sregs.gdt.limit,
+		 sregs.tr.selector,
+		 (unsigned long long)sregs.interrupt_bitmap[0]);
 	return 0;
 }
 

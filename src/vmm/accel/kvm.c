@@ -354,6 +354,7 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_request_exit = kvm_vcpu_request_exit,
 #ifdef __x86_64__
+	.vcpu_describe = kvm_x86_vcpu_describe,
 	.x86 = &kvm_x86_ops,
 #endif
 };

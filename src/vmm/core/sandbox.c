@@ -134,6 +134,7 @@ static const struct rule main_rules[] = {
 	ALLOW_IOCTL(KVM_CREATE_VCPU),
 	ALLOW_IOCTL(KVM_SET_CPUID2),
 	ALLOW_IOCTL(KVM_SET_MSRS),
+	ALLOW_IOCTL(KVM_GET_REGS),   /* vCPU state after a failed exit */
 	ALLOW_IOCTL(KVM_GET_SREGS),
 	ALLOW_IOCTL(KVM_SET_SREGS),
 	ALLOW_IOCTL(KVM_SET_REGS),
@@ -148,6 +149,9 @@ static const struct rule main_rules[] = {
 static const struct rule vcpu_rules[] = {
 	ALLOW_IOCTL(KVM_RUN),
 	ALLOW_IOCTL(KVM_IRQ_LINE),   /* device interrupts (COM1, GED) */
+	/* Reading its own registers for the log after a failed exit. */
+	ALLOW_IOCTL(KVM_GET_REGS),
+	ALLOW_IOCTL(KVM_GET_SREGS),
 	ALLOW(write),                /* console, eventfds, diagnostics */
 	ALLOW(read),
 	ALLOW(futex),

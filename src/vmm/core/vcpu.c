@@ -53,6 +53,17 @@ static void handle_mmio(struct vcpu *vcpu, const struct accel_exit *exit)
 		  exit->mmio.write);
 }
 
+/* The state an exit the accelerator could not handle left, for the log. */
+static void report_state(struct vcpu *vcpu)
+{
+	const struct accel_ops *ops = vcpu->vm->vmm->ops;
+	char state[384];
+
+	if (ops->vcpu_describe &&
+	    ops->vcpu_describe(vcpu->acc, state, sizeof(state)) == 0)
+		vmm_info("vCPU %u: %s", vcpu->index, state);
+}
+
 /* Returns false when the vCPU must stop. */
 static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 {
@@ -69,6 +80,7 @@ static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 	case ACCEL_EXIT_HLT:
 		return true;
 	case ACCEL_EXIT_SHUTDOWN:
+		/* No register dump: kvm-amd has already reset the vCPU. */
 		vmm_info("vCPU %u: triple fault, machine shut down", vcpu->index);
 		vm_request_stop(vm, VM_STOP_TRIPLE_FAULT);
 		return false;
@@ -86,6 +98,7 @@ static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 			  "(exit reason %u, suberror %u, data %#llx)",
 			  vcpu->index, exit->raw_reason, exit->error.suberror,
 			  (unsigned long long)exit->error.data0);
+		report_state(vcpu);
 		vm_request_stop(vm, VM_STOP_ERROR);
 		return false;
 	default:
