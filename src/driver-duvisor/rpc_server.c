@@ -187,12 +187,11 @@ void rpc_client_close_later(struct rpc_client *c)
 			(GDestroyNotify)rpc_client_unref);
 }
 
-static gboolean on_writable(GSocket *sock, GIOCondition cond, gpointer data)
+/* Writes what the socket takes; the caller holds a reference. */
+static void client_flush(struct rpc_client *c)
 {
-	struct rpc_client *c = data;
 	struct rpc_frame *m;
 
-	rpc_client_ref(c);
 	while (!c->closed && (m = g_queue_peek_head(&c->outq))) {
 		g_autoptr(GError) err = NULL;
 		gssize n = g_socket_send(c->sock, (const char *)m->buf + m->off,
@@ -212,8 +211,41 @@ static gboolean on_writable(GSocket *sock, GIOCondition cond, gpointer data)
 		if (m->off == m->len)
 			rpc_frame_free(g_queue_pop_head(&c->outq));
 	}
-	if (!c->closed && g_queue_is_empty(&c->outq))
+}
+
+/* Calls @cb while the client's socket meets @cond, until destroyed. */
+static GSource *watch_client(struct rpc_client *c, GIOCondition cond,
+			     GSocketSourceFunc cb)
+{
+	GSource *src = g_socket_create_source(c->sock, cond, NULL);
+
+	g_source_set_callback(src, G_SOURCE_FUNC(cb), c, NULL);
+	/* No main loop runs nested here: without this, GLib would remove
+	 * and re-add the socket to its poll set around every callback, two
+	 * wake-ups of its own per call. */
+	g_source_set_can_recurse(src, TRUE);
+	g_source_attach(src, NULL);
+	return src;
+}
+
+static gboolean on_writable(GSocket *sock, GIOCondition cond, gpointer data);
+
+/* Waits for the socket to drain only while something is left to write. */
+static void client_update_output(struct rpc_client *c)
+{
+	if (c->closed || g_queue_is_empty(&c->outq))
 		drop_source(&c->out_src);
+	else if (!c->out_src)
+		c->out_src = watch_client(c, G_IO_OUT, on_writable);
+}
+
+static gboolean on_writable(GSocket *sock, GIOCondition cond, gpointer data)
+{
+	struct rpc_client *c = data;
+
+	rpc_client_ref(c);
+	client_flush(c);
+	client_update_output(c);
 	client_update_input(c);
 	rpc_client_unref(c);
 	return G_SOURCE_CONTINUE;
@@ -241,12 +273,9 @@ bool rpc_client_send(struct rpc_client *c, struct rpc_frame *msg)
 	}
 	g_queue_push_tail(&c->outq, msg);
 	c->out_bytes += msg->len - msg->off;
-	if (!c->out_src) {
-		c->out_src = g_socket_create_source(c->sock, G_IO_OUT, NULL);
-		g_source_set_callback(c->out_src, G_SOURCE_FUNC(on_writable),
-				      c, NULL);
-		g_source_attach(c->out_src, NULL);
-	}
+	/* Replies to the calls being read go out together right after. */
+	if (!c->reading)
+		client_update_output(c);
 	client_update_input(c);
 	return true;
 }
@@ -372,8 +401,10 @@ static bool process_input(struct rpc_client *c)
 static void client_read(struct rpc_client *c)
 {
 	size_t budget = READ_BUDGET;
+	bool drained = false;
 
-	while (process_input(c) && client_can_read(c) && budget > 0) {
+	while (process_input(c) && !drained && client_can_read(c) &&
+	       budget > 0) {
 		g_autoptr(GError) err = NULL;
 		gssize n = g_socket_receive(c->sock, (char *)c->inbuf,
 					    RPC_CLIENT_INBUF, NULL, &err);
@@ -391,17 +422,31 @@ static void client_read(struct rpc_client *c)
 		c->in_off = 0;
 		c->in_len = (size_t)n;
 		budget -= MIN(budget, (size_t)n);
+		/* A short read emptied the socket: poll tells us of more,
+		 * with no receive that would only fail with EAGAIN. */
+		drained = (size_t)n < RPC_CLIENT_INBUF;
 	}
 	client_update_input(c);
 }
 
+/* Reads and dispatches the calls that arrived, then writes the replies
+ * at once: a call costs no extra main-loop turn or output source unless
+ * the socket is full. */
+static void client_read_and_reply(struct rpc_client *c)
+{
+	rpc_client_ref(c);
+	c->reading = true;
+	client_read(c);
+	c->reading = false;
+	client_flush(c);
+	client_update_output(c);
+	client_update_input(c);
+	rpc_client_unref(c);
+}
+
 static gboolean on_readable(GSocket *sock, GIOCondition cond, gpointer data)
 {
-	struct rpc_client *c = data;
-
-	rpc_client_ref(c);
-	client_read(c);
-	rpc_client_unref(c);
+	client_read_and_reply(data);
 	return G_SOURCE_CONTINUE;
 }
 
@@ -410,7 +455,7 @@ static gboolean on_resume(gpointer data)
 	struct rpc_client *c = data;
 
 	if (!c->closed)
-		client_read(c);
+		client_read_and_reply(c);
 	return G_SOURCE_REMOVE;
 }
 
@@ -425,9 +470,7 @@ static void client_update_input(struct rpc_client *c)
 	}
 	if (c->in_src)
 		return;
-	c->in_src = g_socket_create_source(c->sock, G_IO_IN, NULL);
-	g_source_set_callback(c->in_src, G_SOURCE_FUNC(on_readable), c, NULL);
-	g_source_attach(c->in_src, NULL);
+	c->in_src = watch_client(c, G_IO_IN, on_readable);
 	/* Input staged while paused would not wake the socket source. */
 	if (c->in_off < c->in_len)
 		g_idle_add_full(G_PRIORITY_DEFAULT, on_resume,

@@ -20,6 +20,7 @@ struct rpc_client {
 	GSource *out_src;
 	bool closed;
 	bool closing;		/* rpc_client_close_later() was called */
+	bool reading;		/* replies are flushed once the input is done */
 	bool sock_readonly;
 	bool readonly;
 	bool open;

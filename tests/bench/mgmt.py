@@ -8,9 +8,10 @@ Parts (--part):
                console), destroy, undefine: medians of --rounds rounds, the
                two stacks alternating; without --guests only define/undefine
   density      --density domains of --density-mem MiB started one after the
-               other, each once its predecessor's guest is ready: total time,
-               Rss/Pss of the VM processes, the host memory they took, the
-               daemon's Rss (needs --guests)
+               other, each once its predecessor's guest is ready (and then
+               paused, unless --no-pause): total time, Rss/Pss of the VM
+               processes, the host memory they took, the daemon's Rss (needs
+               --guests)
   list         `virsh list --all` (the real binary) with each of --list-counts
                domains defined, both daemons up and measured alternately
   rpc          --clients client processes, one connection and one domain
@@ -27,6 +28,7 @@ Exit status 0 when every figure got a value from both stacks.
 """
 import argparse
 import csv
+import json
 import multiprocessing
 import os
 import pathlib
@@ -73,8 +75,8 @@ class Results:
     def sample(self, figure, stack, value, i=""):
         self.samples.append({"figure": figure, "stack": stack, "i": i, "value": value})
 
-    def figure(self, part, figure, label, unit, values, better="lower", n=None,
-               errors=None, note=""):
+    def figure_quiet(self, part, figure, label, unit, values, better="lower", n=None,
+                     errors=None, note=""):
         """@values: {stack: value}; @errors: {stack: count}."""
         row = {"part": part, "figure": figure, "label": label, "unit": unit,
                "where": self.where, "better": better, "note": note}
@@ -83,7 +85,12 @@ class Results:
             row[f"n_{s}"] = (n or {}).get(s, "")
             row[f"errors_{s}"] = (errors or {}).get(s, "")
         self.rows.append(row)
-        log(f"{label}: " + ", ".join(f"{s} {fmt(values.get(s))}" for s in STACKS) + f" {unit}")
+        return row
+
+    def figure(self, *a, **kw):
+        row = self.figure_quiet(*a, **kw)
+        log(f"{row['label']}: " + ", ".join(f"{s} {fmt(row[s])}" for s in STACKS) +
+            f" {row['unit']}")
 
     def write(self, outdir):
         fields = ["part", "figure", "label", "unit", "where", "better", *STACKS,
@@ -276,81 +283,127 @@ def lifecycle_once(env, s, name, guests):
 # density
 
 
+DENSITY_KEYS = ("count", "total_s", "rss", "pss", "per_vm", "host", "daemon", "errors")
+
+
 def density(env, res):
+    """Both stacks in turn.  The emulated test host has crashed (kernel
+    stack overflow in a vCPU thread) with many guests running, so the state
+    is saved after every few domains (density-progress.json, figures.csv):
+    a crash still leaves what was reached, and a rerun of the part keeps a
+    stack that had finished."""
     args = env.args
-    vals = {k: {} for k in ("count", "total_s", "rss", "pss", "host", "daemon", "errors")}
-    notes = []
+    path = pathlib.Path(OUT, "density-progress.json")
+    try:
+        progress = json.loads(path.read_text())
+    except (OSError, ValueError):
+        progress = {}
+
+    def publish():
+        path.write_text(json.dumps(progress))
+        res.rows = [r for r in res.rows if r["part"] != "density"]
+        density_figures(res, args, progress)
+        res.write(OUT)
+
     for s in STACKS:
         heartbeat()
-        r = density_one(env, s)
-        for k in vals:
-            vals[k][s] = r[k]
-        if r["note"]:
-            notes.append(f"{s}: {r['note']}")
-    note = "; ".join(notes)
+        if progress.get(s, {}).get("complete"):
+            log(f"density {s}: kept from the previous attempt")
+            continue
+        progress[s] = {"note": "incomplete: the test host died"}
+        density_one(env, s, progress[s], publish)
+        progress[s]["complete"] = True
+        publish()
+    res.rows = [r for r in res.rows if r["part"] != "density"]
+    density_figures(res, args, progress, final=True)
+
+
+def density_figures(res, args, progress, final=False):
+    vals = {k: {s: progress.get(s, {}).get(k) for s in STACKS} for k in DENSITY_KEYS}
+    note = "; ".join(f"{s}: {progress[s]['note']}" for s in STACKS
+                     if progress.get(s, {}).get("note"))
     n = vals["count"]
-    res.figure("density", "density_count", f"density: domains started (of {args.density})", "VMs",
-               vals["count"], better="higher", note=note)
-    res.figure("density", "density_total_s", "density: time to start them in turn",
-               "s", vals["total_s"], n=n, errors=vals["errors"],
-               note="first start to the last guest's ready line")
-    res.figure("density", "density_vm_rss_mib", "density: Rss of the VM processes, sum", "MiB",
-               vals["rss"], n=n)
-    res.figure("density", "density_vm_pss_mib", "density: Pss of the VM processes, sum", "MiB",
-               vals["pss"], n=n)
-    res.figure("density", "density_host_mib", "density: host memory used by the VMs", "MiB",
-               vals["host"], n=n, note="MemTotal - MemAvailable, after - before")
-    res.figure("density", "density_daemon_rss_mib", "density: daemon Rss with the VMs running", "MiB",
-               vals["daemon"], n=n)
+    fig = res.figure if final else res.figure_quiet
+    fig("density", "density_count", f"density: domains started (of {args.density})", "VMs",
+        vals["count"], better="higher", note=note)
+    fig("density", "density_total_s", "density: time to start them in turn", "s",
+        vals["total_s"], n=n, errors=vals["errors"],
+        note="sum over the domains of start -> ready line")
+    fig("density", "density_vm_rss_mib", "density: Rss of the VM processes, sum", "MiB",
+        vals["rss"], n=n)
+    fig("density", "density_vm_rss_per_vm_mib", "density: Rss per VM (sum / domains)", "MiB",
+        vals["per_vm"], n=n)
+    fig("density", "density_vm_pss_mib", "density: Pss of the VM processes, sum", "MiB",
+        vals["pss"], n=n)
+    fig("density", "density_host_mib", "density: host memory used by the VMs", "MiB",
+        vals["host"], n=n, note="MemTotal - MemAvailable, after - before")
+    fig("density", "density_daemon_rss_mib", "density: daemon Rss with the VMs running",
+        "MiB", vals["daemon"], n=n)
 
 
-def density_one(env, s):
+def density_measure(st, doms, used0, state):
+    running = [d for d in doms if d.isActive()]
+    pids = [p for d in running for p in st.vm_pids(d.name())]
+    mem = [m for m in (stacks.memory_kib(p) for p in pids) if m]
+    used1, _ = host_used_kib()
+    daemon = stacks.memory_kib(st.daemon_pid())
+    state.update(count=len(running), processes=len(pids),
+                 rss=sum(m[0] for m in mem) / 1024 if running else None,
+                 pss=sum(m[1] for m in mem) / 1024 if running else None,
+                 per_vm=sum(m[0] for m in mem) / 1024 / len(running) if running else None,
+                 host=(used1 - used0) / 1024 if running else None,
+                 daemon=daemon[0] / 1024 if daemon and running else None)
+
+
+def density_one(env, s, state, publish):
+    """Starts the domains of stack @s one after the other into @state."""
     args = env.args
     conn, st = env.conns[s], env.stacks[s]
     doms = []
-    errors = 0
-    note = ""
     used0, _ = host_used_kib()
-    t0 = time.monotonic()
-    last_ready = None
+    state.update(errors=0, total_s=0.0)
     for i in range(args.density):
         heartbeat()
         _, avail = host_used_kib()
         if avail < (args.density_mem + args.reserve) * 1024:
-            note = f"stopped at {i}: {avail >> 10} MiB available"
+            state["stopped"] = f"stopped at {i}: {avail >> 10} MiB available"
             break
         name = f"dense{i:03d}"
         try:
             dom = conn.defineXML(env.xml(s, name, mem=args.density_mem))
             doms.append(dom)
+            t0 = time.monotonic()
             dom.create()
             ready, why = wait_ready(st.console(name), args.boot_timeout)
         except libvirt.libvirtError as e:
-            errors += 1
-            log(f"density {s} {name}: {e}")
-            continue
+            ready, why = None, str(e)
         if ready is None:
-            errors += 1
+            state["errors"] += 1
             log(f"density {s} {name}: {why}")
             try:
                 dom.destroy()  # not counted: only guests that came up are
             except libvirt.libvirtError:
                 pass
             continue
-        last_ready = ready
-        if (i + 1) % 10 == 0:
-            log(f"density {s}: {i + 1} started")
-    total = (last_ready - t0) if last_ready else None
-    running = [d for d in doms if d.isActive()]
-    pids = [p for d in running for p in st.vm_pids(d.name())]
-    mem = [stacks.memory_kib(p) for p in pids]
-    rss = sum(m[0] for m in mem if m) / 1024
-    pss = sum(m[1] for m in mem if m) / 1024
-    used1, _ = host_used_kib()
-    daemon = stacks.memory_kib(st.daemon_pid())
-    log(f"density {s}: {len(running)} running, {len(pids)} processes, Rss {rss:.0f} MiB, "
-        f"Pss {pss:.0f} MiB, host {(used1 - used0) / 1024:.0f} MiB, "
-        f"{errors} errors, {total or 0:.1f} s")
+        state["total_s"] += ready - t0
+        if args.pause:
+            try:
+                dom.suspend()
+            except libvirt.libvirtError as e:
+                state["errors"] += 1
+                log(f"density {s} {name}: pausing: {e}")
+        if (i + 1) % 5 == 0:
+            density_measure(st, doms, used0, state)
+            publish()
+            log(f"density {s}: {i + 1} started, Rss {state['rss']:.0f} MiB")
+    density_measure(st, doms, used0, state)
+    state["note"] = state.get("stopped", "")
+    log(f"density {s}: {state['count']} running, {state['processes']} processes, "
+        f"Rss {state['rss'] or 0:.0f} MiB, Pss {state['pss'] or 0:.0f} MiB, "
+        f"host {state['host'] or 0:.0f} MiB, {state['errors']} errors, "
+        f"{state['total_s']:.1f} s")
+    if not state["count"]:
+        state.update(total_s=None, note=state["note"] or "nothing started")
     for d in doms:
         try:
             if d.isActive():
@@ -358,12 +411,6 @@ def density_one(env, s):
             d.undefine()
         except libvirt.libvirtError as e:
             log(f"density {s}: cleaning up {d.name()}: {e}")
-    if not running:
-        return {"count": 0, "total_s": None, "rss": None, "pss": None, "host": None,
-                "daemon": None, "errors": errors, "note": note or "nothing started"}
-    return {"count": len(running), "total_s": total, "rss": rss, "pss": pss,
-            "host": (used1 - used0) / 1024, "daemon": daemon[0] / 1024 if daemon else None,
-            "errors": errors, "note": note}
 
 
 # --------------------------------------------------------------------------
@@ -558,6 +605,10 @@ def main():
     ap.add_argument("--density", type=int, default=50)
     ap.add_argument("--density-mem", type=int, default=128,
                     help="MiB per domain (the guest fixture runs out of memory in 64)")
+    ap.add_argument("--no-pause", dest="pause", action="store_false",
+                    help="density: leave the guests running (by default each is paused "
+                    "once ready: with dozens of guests running the emulated test host "
+                    "has crashed)")
     ap.add_argument("--reserve", type=int, default=384,
                     help="MiB left available when density stops starting domains")
     ap.add_argument("--list-counts", default="1000,10000")

@@ -18,7 +18,7 @@ STACKS = ("duvisor", "qemu")
 GOALS = {
     "start_running_ms": ("ratio", 0.25),
     "start_ready_ms": ("ratio", 0.25),
-    "density_vm_rss_mib": ("ratio", 0.3),
+    "density_vm_rss_per_vm_mib": ("ratio", 0.3),
     "list_10000_ms": ("ratio", 0.5),
     "boot_ready_ms": ("ratio", 0.6),
     "boot_exit_ms": ("ratio", 0.6),
@@ -223,19 +223,19 @@ def metadata(root, args, bins, guest):
         pass
     return {
         "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "mode": "quick (smoke)" if args.quick else "full",
+        "mode": "quick (smoke) run" if args.quick else "full run",
         "rev": rev,
         "machine": f"{os.cpu_count()} CPUs ({cpu}), {platform.release()}",
         "libvirt": out(["libvirtd", "--version"]),
         "qemu": out(["qemu-system-x86_64", "--version"]).splitlines()[0]
         if shutil.which("qemu-system-x86_64") else "?",
         "guest": f"the fixture in {os.path.dirname(guest.get('initramfs', '?'))}: "
-                 "vmlinux + initramfs (vmm-boot, vmm-io: vmlinuz)",
+                 f"{getattr(args, 'kernel', '?')} + initramfs.cpio.gz (vmm-io: vmlinuz)",
     }
 
 
 def table(results, meta):
-    lines = [f"DuVisor vs libvirt + QEMU: {meta['mode']} run of {meta['date']}, source {meta['rev']}",
+    lines = [f"DuVisor vs libvirt + QEMU: {meta['mode']}, {meta['date']}, source {meta['rev']}",
              f"  machine: {meta['machine']}",
              f"  {meta['libvirt']}; {meta['qemu']}",
              f"  guest: {meta['guest']}", ""]
@@ -259,8 +259,8 @@ def table(results, meta):
                          f"{fmt(f.get('qemu')):>10} {fmt(r) if r is not None else '-':>7}  "
                          f"{text}{mark}{extra}")
         notes = sorted({f"{f['label']}: {f['note']}" for f in sec
-                        if f.get("note") and ("stopped" in f["note"] or "same-round" in f["note"]
-                                              or "nothing" in f["note"])})
+                        if f.get("note") and any(w in f["note"] for w in (
+                            "stopped", "same-round", "nothing", "incomplete"))})
         lines += [f"  note: {n}" for n in notes]
     lines.append("")
     for r in results:
@@ -310,7 +310,7 @@ def write_png(outdir, results, meta):
                     f'{0x2e8b57 if good else 0xcd3333} {gv} "{label}"\n')
     script = f"""set terminal pngcairo size 1600,1000 font "DejaVu Sans,9" noenhanced
 set output "{os.path.join(outdir, 'bench.png')}"
-set title "duvisor / QEMU, {meta['mode']} run {meta['date']} ({meta['rev']}); green: duvisor better, x: goal; nested KVM, 2 noisy cores"
+set title "duvisor / QEMU, {meta['mode']}, {meta['date']} ({meta['rev']}); green: duvisor better, x: goal; nested KVM, 2 noisy cores"
 set logscale y 10
 set ylabel "ratio duvisor / qemu (log)"
 set grid ytics
