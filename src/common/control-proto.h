@@ -31,7 +31,7 @@ enum dvctl_type {
 	DVCTL_POWERDOWN = 5,          /* press the ACPI power button */
 	DVCTL_RESET = 6,
 	DVCTL_QUIT = 7,
-	DVCTL_BALLOON_SET = 8,        /* target=BYTES */
+	DVCTL_BALLOON_SET = 8,        /* target=BYTES, stats_period=S */
 	DVCTL_BALLOON_STATS = 9,
 	/* Honoured only with --test-trigger-forbidden-syscall. */
 	DVCTL_TEST_FORBIDDEN_SYSCALL = 0x7f00,

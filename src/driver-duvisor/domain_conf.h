@@ -195,7 +195,7 @@ struct duvisor_domain_def {
 	GPtrArray *consoles;            /* struct duvisor_chr_def * */
 	GPtrArray *rngs;                /* struct duvisor_rng_def * */
 	struct duvisor_graphics_def *graphics;  /* at most one, NULL: none */
-	bool has_memballoon;
+	bool has_memballoon;            /* always after parsing (default) */
 	bool memballoon_virtio;         /* model virtio (else none) */
 	enum duvisor_tristate balloon_autodeflate, balloon_free_page_reporting;
 	unsigned balloon_stats_period;  /* 0: not given */
@@ -278,15 +278,18 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
  * --console null without any), --console-log fd:N (its <log file>),
  * --disk fd=N,... for each raw virtio disk (in target order: vda, vdb...;
  * readonly, serial, direct=on for cache none/directsync); and --cmdline,
- * --memory (MiB), --cpus, --rng for a virtio RNG, --no-reboot
+ * --memory (MiB), --cpus, --rng for a virtio RNG, --balloon for the
+ * virtio <memballoon> (stats-period, deflate-on-oom for autodeflate, and
+ * target= when <currentMemory> is below <memory>), --no-reboot
  * (on_reboot='destroy').
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
  * @vmm_path, a unix console in connect mode.
  * Devices the VMM cannot give the guest yet (non-virtio or non-raw disks,
- * CD-ROMs, storage volumes, interfaces, vsock,
- * balloon, graphics, video, channels, tablet input, further serials,
+ * CD-ROMs, storage volumes, interfaces, vsock, the balloon's free page
+ * reporting, a <currentMemory> below <memory> without a balloon,
+ * graphics, video, channels, tablet input, further serials,
  * virtio consoles, vCPU hot-plug headroom): with DUVISOR_VMM_ARGS_STRICT
  * an error naming the first; without, skipped and described, one line
  * each, in @warnings (may be NULL; gets g_free'd strings).

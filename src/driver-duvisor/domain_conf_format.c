@@ -391,25 +391,36 @@ static void format_graphics(struct out *o, const struct duvisor_graphics_def *g)
 	close_tag(o, "graphics");
 }
 
+static void format_memballoon(struct out *o,
+			      const struct duvisor_domain_def *def)
+{
+	open_tag(o, "memballoon");
+	attr(o, "model", def->memballoon_virtio ? "virtio" : "none");
+	attr_tri(o, "autodeflate", def->balloon_autodeflate, false);
+	attr_tri(o, "freePageReporting", def->balloon_free_page_reporting,
+		 false);
+	/* As libvirt writes it: empty unless stats or an alias. */
+	if (!def->balloon_stats_period &&
+	    !(def->memballoon_virtio && o->live)) {
+		end_empty(o);
+		return;
+	}
+	begin(o);
+	if (def->balloon_stats_period) {
+		open_tag(o, "stats");
+		attr_uint(o, "period", def->balloon_stats_period);
+		end_empty(o);
+	}
+	if (def->memballoon_virtio)
+		alias(o, "balloon0");
+	close_tag(o, "memballoon");
+}
+
 static void format_small_devices(struct out *o,
 				 const struct duvisor_domain_def *def)
 {
-	if (def->has_memballoon) {
-		open_tag(o, "memballoon");
-		attr(o, "model", def->memballoon_virtio ? "virtio" : "none");
-		attr_tri(o, "autodeflate", def->balloon_autodeflate, false);
-		attr_tri(o, "freePageReporting",
-			 def->balloon_free_page_reporting, false);
-		begin(o);
-		if (def->balloon_stats_period) {
-			open_tag(o, "stats");
-			attr_uint(o, "period", def->balloon_stats_period);
-			end_empty(o);
-		}
-		if (def->memballoon_virtio)
-			alias(o, "balloon0");
-		close_tag(o, "memballoon");
-	}
+	if (def->has_memballoon)
+		format_memballoon(o, def);
 	for (guint i = 0; i < def->rngs->len; i++) {
 		const struct duvisor_rng_def *r = duvisor_def_rng(def, i);
 

@@ -611,7 +611,15 @@ static bool parse_domain(struct duvisor_domain_def *def, xmlNode *root,
 	    (s[S_ON_CRASH] && !parse_action(s[S_ON_CRASH], true,
 					    &def->on_crash, error)))
 		return false;
-	return !s[S_DEVICES] || dv_parse_devices(def, s[S_DEVICES], error);
+	if (s[S_DEVICES] && !dv_parse_devices(def, s[S_DEVICES], error))
+		return false;
+	/* As libvirt does for KVM guests: a virtio balloon unless the XML
+	 * says <memballoon model='none'/>. */
+	if (!def->has_memballoon) {
+		def->has_memballoon = true;
+		def->memballoon_virtio = true;
+	}
+	return true;
 }
 
 struct duvisor_domain_def *duvisor_domain_def_parse(const char *xml,

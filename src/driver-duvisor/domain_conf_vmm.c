@@ -240,6 +240,34 @@ static bool disk_args(struct args *a, const struct duvisor_domain_def *def)
 	return true;
 }
 
+/* The balloon; the guest's memory at boot is <currentMemory>. */
+static bool balloon_args(struct args *a, const struct duvisor_domain_def *def)
+{
+	g_autoptr(GString) spec = g_string_new(NULL);
+
+	if (!def->has_memballoon || !def->memballoon_virtio)
+		return def->current_memory_kib == def->memory_kib ||
+		       lacking(a, "a balloon target below <memory> (without "
+			       "a balloon)");
+	if (def->balloon_free_page_reporting == DUVISOR_ON &&
+	    !lacking(a, "free page reporting of the memory balloon"))
+		return false;
+	if (def->balloon_stats_period)
+		g_string_append_printf(spec, ",stats-period=%u",
+				       def->balloon_stats_period);
+	if (def->balloon_autodeflate == DUVISOR_ON)
+		g_string_append(spec, ",deflate-on-oom=on");
+	if (def->current_memory_kib < def->memory_kib)
+		g_string_append_printf(spec, ",target=%" G_GUINT64_FORMAT "K",
+				       def->current_memory_kib);
+	/* One word: --balloon's options are optional. */
+	if (spec->len)
+		g_string_overwrite(spec, 0, "=");
+	g_string_prepend(spec, "--balloon");
+	add(a, spec->str, NULL);
+	return true;
+}
+
 static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 {
 	if (!disk_args(a, def))
@@ -267,10 +295,10 @@ static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 	 * whatever the <backend> names. */
 	if (def->rngs->len)
 		add(a, "--rng", NULL);
+	if (!balloon_args(a, def))
+		return false;
 	if ((def->rngs->len > 1 && !lacking(a, "a second RNG")) ||
 	    (def->has_vsock && !lacking(a, "vsock")) ||
-	    (def->has_memballoon && def->memballoon_virtio &&
-	     !lacking(a, "the memory balloon")) ||
 	    (def->graphics && !lacking(a, "VNC graphics")) ||
 	    (def->videos_xml->len && !lacking(a, "video devices")) ||
 	    (def->channels_xml->len && !lacking(a, "channels")))
@@ -344,9 +372,6 @@ GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 	if (def->vcpus_current != def->vcpus &&
 	    !lacking(&a, "vCPU hot-plug (%u of %u vCPUs start)",
 		     def->vcpus_current, def->vcpus))
-		return NULL;
-	if (def->current_memory_kib != def->memory_kib &&
-	    !lacking(&a, "a balloon target below <memory>"))
 		return NULL;
 	if (!console_args(&a, def) || !device_args(&a, def))
 		return NULL;

@@ -14,6 +14,7 @@
 #include "console.h"
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
+#include "domain_memory.h"
 #include "domain_status.h"
 #include "events.h"
 #include "launch.h"
@@ -524,10 +525,16 @@ static void on_vmm_state(struct dv_vmm *vmm, bool paused, void *opaque)
 	dv_status_save(dom);
 }
 
+static void on_vmm_balloon(struct dv_vmm *vmm, uint64_t actual, void *opaque)
+{
+	dv_domain_balloon_changed(((struct dv_vm *)opaque)->dom, actual);
+}
+
 static const struct dv_vmm_ops vmm_ops = {
 	.ready = on_vmm_ready,
 	.reset = on_vmm_reset,
 	.state = on_vmm_state,
+	.balloon = on_vmm_balloon,
 	.exited = on_vmm_exited,
 };
 
@@ -662,6 +669,11 @@ bool dv_domain_resume(struct dv_domain *dom, GError **error)
 	dv_domain_event(dom, VIR_DOMAIN_EVENT_RESUMED,
 			VIR_DOMAIN_EVENT_RESUMED_UNPAUSED);
 	return true;
+}
+
+struct dv_monitor *dv_domain_monitor(struct dv_domain *dom, GError **error)
+{
+	return check_running(dom, error) ? dv_vmm_monitor(dom->vm->vmm) : NULL;
 }
 
 void dv_lifecycle_client_closed(uint64_t client)

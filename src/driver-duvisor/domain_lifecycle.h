@@ -32,6 +32,7 @@
 
 #include "daemon_config.h"
 #include "domain_obj.h"
+#include "monitor.h"
 
 #define DV_DRIVER_ERROR (dv_driver_error_quark())
 GQuark dv_driver_error_quark(void);
@@ -63,6 +64,10 @@ bool dv_domain_reset(struct dv_domain *dom, dv_done_fn done, void *opaque,
 		     GError **error);
 bool dv_domain_suspend(struct dv_domain *dom, GError **error);
 bool dv_domain_resume(struct dv_domain *dom, GError **error);
+
+/* The control channel of a domain that runs (or is paused) and is not
+ * starting or restarting; NULL with @error otherwise. */
+struct dv_monitor *dv_domain_monitor(struct dv_domain *dom, GError **error);
 
 /* A connection went away: its AUTODESTROY domains are destroyed. */
 void dv_lifecycle_client_closed(uint64_t client);

@@ -4,7 +4,6 @@
  * and XML (see domain_procs.h).
  */
 #include <libvirt/libvirt.h>
-#include <string.h>
 
 #include "domain_lifecycle.h"
 #include "domain_procs.h"
@@ -459,65 +458,6 @@ static int domain_get_vcpus_flags(struct rpc_call *call, void *args,
 	return RPC_HANDLER_OK;
 }
 
-/* KiB of resident memory of process @pid; false when unknown. */
-static bool process_rss_kib(int64_t pid, uint64_t *kib)
-{
-	g_autofree char *path = g_strdup_printf("/proc/%" G_GINT64_FORMAT
-						"/status", pid);
-	g_autofree char *text = NULL;
-	const char *p;
-
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return false;
-	p = strstr(text, "\nVmRSS:");
-	if (!p)
-		return false;
-	*kib = g_ascii_strtoull(p + strlen("\nVmRSS:"), NULL, 10);
-	return true;
-}
-
-/* Only what is known without a balloon device: the guest has all of its
- * <memory> (the VMM gives no less), and the VMM's resident set. */
-static int domain_memory_stats(struct rpc_call *call, void *args, void *ret,
-			       struct rpc_error *err)
-{
-	dv_domain_memory_stats_args *a = args;
-	dv_domain_memory_stats_ret *r = ret;
-	dv_domain_memory_stat stats[2];
-	const char *pty;
-	uint64_t start, rss;
-	int64_t pid;
-	bool starting;
-	u_int n = 0;
-	GET_DOMAIN(dv_domain_memory_stats_args, err);
-
-	if (!no_flags(a->flags, err))
-		return RPC_HANDLER_ERROR;
-	if (a->maxStats > DV_DOMAIN_MEMORY_STATS_MAX) {
-		rpc_error_set(err, VIR_ERR_INVALID_ARG,
-			      "too many memory statistics asked for (%u)",
-			      a->maxStats);
-		return RPC_HANDLER_ERROR;
-	}
-	if (!dv_domain_vmm_identity(dom, &pid, &start, &pty, &starting)) {
-		rpc_error_set(err, VIR_ERR_OPERATION_INVALID,
-			      "domain '%s' is not running",
-			      dv_domain_name(dom));
-		return RPC_HANDLER_ERROR;
-	}
-	stats[n].tag = VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON;
-	stats[n++].val = dom->def->memory_kib;
-	if (process_rss_kib(pid, &rss)) {
-		stats[n].tag = VIR_DOMAIN_MEMORY_STAT_RSS;
-		stats[n++].val = rss;
-	}
-	n = MIN(n, a->maxStats);
-	r->stats.stats_len = n;
-	r->stats.stats_val = g_new0(dv_domain_memory_stat, MAX(n, 1));
-	memcpy(r->stats.stats_val, stats, n * sizeof(stats[0]));
-	return RPC_HANDLER_OK;
-}
-
 static const struct rpc_proc_def procs[] = {
 	RPC_PROC(DV_PROC_DOMAIN_LOOKUP_BY_ID, domain_lookup_by_id,
 		 dv_domain_lookup_by_id_args, dv_domain_ret, 0),
@@ -565,8 +505,6 @@ static const struct rpc_proc_def procs[] = {
 		 dv_domain_only_args, dv_int_ret, 0),
 	RPC_PROC(DV_PROC_DOMAIN_GET_VCPUS_FLAGS, domain_get_vcpus_flags,
 		 dv_domain_flags_args, dv_int_ret, 0),
-	RPC_PROC(DV_PROC_DOMAIN_MEMORY_STATS, domain_memory_stats,
-		 dv_domain_memory_stats_args, dv_domain_memory_stats_ret, 0),
 };
 
 void dv_domain_query_procs_register(void)

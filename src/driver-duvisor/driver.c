@@ -17,6 +17,7 @@
 #include "console.h"
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
+#include "domain_memory.h"
 #include "domain_obj.h"
 #include "domain_procs.h"
 #include "domain_status.h"
@@ -83,6 +84,7 @@ bool duvisor_driver_init(const struct daemon_config *cfg,
 	duvisor_set_volume_resolver(dv_resolve_volume);
 	dv_domain_procs_register();
 	dv_domain_query_procs_register();
+	dv_domain_memory_procs_register();
 	rpc_server_add_close_hook(srv, on_client_closed, NULL);
 
 	n = dv_store_load(add_loaded, NULL);

@@ -190,3 +190,17 @@ void duvisor_events_reboot(const char *name, const unsigned char *uuid,
 				 (xdrproc_t)xdr_dv_domain_event_callback_reboot_msg,
 				 &msg, &msg.callbackID);
 }
+
+void duvisor_events_balloon_change(const char *name, const unsigned char *uuid,
+				   int id, uint64_t actual_kib)
+{
+	dv_domain_event_callback_balloon_change_msg msg = {
+		.actual = actual_kib,
+	};
+
+	fill_domain(&msg.dom, name, uuid, id);
+	duvisor_events_broadcast(VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE, uuid,
+				 DV_PROC_DOMAIN_EVENT_CALLBACK_BALLOON_CHANGE,
+				 (xdrproc_t)xdr_dv_domain_event_callback_balloon_change_msg,
+				 &msg, &msg.callbackID);
+}

@@ -21,6 +21,11 @@ void duvisor_events_lifecycle(const char *name, const unsigned char *uuid,
 void duvisor_events_reboot(const char *name, const unsigned char *uuid,
 			   int id);
 
+/* VIR_DOMAIN_EVENT_ID_BALLOON_CHANGE (proc 331): the guest's memory is
+ * now actual_kib. */
+void duvisor_events_balloon_change(const char *name, const unsigned char *uuid,
+				   int id, uint64_t actual_kib);
+
 /*
  * Any event: msg is the message structure of procedure proc (filter its XDR
  * function) and callback_id points to its callbackID field, which is set

@@ -425,6 +425,38 @@ GHashTable *dv_monitor_query_status(struct dv_monitor *mon, GError **error)
 	return request(mon, DVCTL_STATUS, error);
 }
 
+static bool set_request(struct dv_monitor *mon, uint16_t type,
+			const char *key, uint64_t value, GError **error)
+{
+	g_autoptr(GHashTable) reply = NULL;
+	char text[24];
+	uint32_t id;
+
+	g_snprintf(text, sizeof(text), "%" G_GUINT64_FORMAT, value);
+	if (!send_request(mon, type, key, text, &id, error))
+		return false;
+	reply = wait_reply(mon, type, id, error);
+	return reply != NULL;
+}
+
+bool dv_monitor_balloon_set_target(struct dv_monitor *mon, uint64_t bytes,
+				   GError **error)
+{
+	return set_request(mon, DVCTL_BALLOON_SET, "target", bytes, error);
+}
+
+bool dv_monitor_balloon_set_period(struct dv_monitor *mon,
+				   unsigned int seconds, GError **error)
+{
+	return set_request(mon, DVCTL_BALLOON_SET, "stats_period", seconds,
+			   error);
+}
+
+GHashTable *dv_monitor_balloon_stats(struct dv_monitor *mon, GError **error)
+{
+	return request(mon, DVCTL_BALLOON_STATS, error);
+}
+
 bool dv_monitor_kill(struct dv_monitor *mon, GError **error)
 {
 	int r;

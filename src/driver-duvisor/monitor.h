@@ -56,6 +56,15 @@ bool dv_monitor_stop(struct dv_monitor *mon, GError **error);
 bool dv_monitor_cont(struct dv_monitor *mon, GError **error);
 /* The status fields (g_hash_table_unref), NULL on errors. */
 GHashTable *dv_monitor_query_status(struct dv_monitor *mon, GError **error);
+/* The balloon: the guest's memory to aim at (bytes), how often to ask for
+ * statistics (seconds, 0: never), and what it knows now (the reply's
+ * fields, g_hash_table_unref; NULL on errors).  A VMM without a balloon
+ * refuses them. */
+bool dv_monitor_balloon_set_target(struct dv_monitor *mon, uint64_t bytes,
+				   GError **error);
+bool dv_monitor_balloon_set_period(struct dv_monitor *mon,
+				   unsigned int seconds, GError **error);
+GHashTable *dv_monitor_balloon_stats(struct dv_monitor *mon, GError **error);
 /* SIGKILL. */
 bool dv_monitor_kill(struct dv_monitor *mon, GError **error);
 

@@ -298,7 +298,9 @@ static void on_event(struct dv_monitor *mon, const char *name,
 	struct dv_vmm *vmm = opaque;
 	const char *state = field(fields, "state");
 
-	if (strcmp(name, "status") != 0 && strcmp(name, "state") != 0)
+	/* Routine ones are not worth a log line each. */
+	if (strcmp(name, "status") != 0 && strcmp(name, "state") != 0 &&
+	    strcmp(name, "balloon-change") != 0)
 		dv_vmm_log(vmm, "duvisor-vmm: event %s%s%s", name,
 			   *field(fields, "message") ? ": " : "",
 			   field(fields, "message"));
@@ -337,6 +339,13 @@ static void on_event(struct dv_monitor *mon, const char *name,
 		push_line(&vmm->errors, line, ERROR_LINES);
 		if (vmm->end == DV_END_UNKNOWN)
 			vmm->end = DV_END_ERROR;
+	} else if (!strcmp(name, "balloon-change")) {
+		guint64 actual;
+
+		if (vmm->ops->balloon &&
+		    g_ascii_string_to_unsigned(field(fields, "actual"), 10, 0,
+					       G_MAXUINT64, &actual, NULL))
+			vmm->ops->balloon(vmm, actual, vmm->opaque);
 	} else if (!strcmp(name, "exit")) {
 		vmm->exit_code = (int)g_ascii_strtoll(field(fields, "status"),
 						      NULL, 10);

@@ -11,6 +11,8 @@
  *  - reset: the guest rebooted inside the VMM (by itself or on request);
  *  - state: the VMM says its vCPUs are paused or running (the owner may
  *    have asked, or someone else did);
+ *  - balloon: the guest's memory changed as its balloon driver inflated or
+ *    deflated (bytes, as the VMM says: the owner checks it);
  *  - exited: the process is gone (the owner then frees the dv_vmm; nothing
  *    is called after this).  A VMM that is not ready within the start
  *    timeout is killed and reported as exited with start_timed_out.
@@ -50,6 +52,7 @@ struct dv_vmm_ops {
 	void (*ready)(struct dv_vmm *vmm, void *opaque);
 	void (*reset)(struct dv_vmm *vmm, void *opaque);
 	void (*state)(struct dv_vmm *vmm, bool paused, void *opaque);
+	void (*balloon)(struct dv_vmm *vmm, uint64_t actual, void *opaque);
 	void (*exited)(struct dv_vmm *vmm, const struct dv_vmm_exit *exit,
 		       void *opaque);
 };

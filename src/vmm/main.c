@@ -67,6 +67,16 @@ static void usage(FILE *out)
 "                         offloads; mac: the guest's address (default\n"
 "                         52:54:00 and three random bytes)\n"
 "      --rng              an entropy device fed by getrandom()\n"
+"      --balloon [stats-period=N][,deflate-on-oom=on][,target=SIZE]\n"
+"                         a memory balloon (managers set its target over\n"
+"                         --control); stats-period: ask the guest for its\n"
+"                         memory statistics every N seconds (default 0:\n"
+"                         only once, when its driver starts);\n"
+"                         deflate-on-oom=on: the guest may take pages back\n"
+"                         when it runs out of memory; target: the guest's\n"
+"                         memory at boot, as for --memory\n");
+	/* Two strings: C17 compilers need not take longer ones. */
+	fprintf(out,
 "\n"
 "Control and confinement (docs/control-protocol.md, docs/sandbox.md):\n"
 "      --control unix:PATH  listen for managers on a SOCK_SEQPACKET socket\n"
@@ -110,6 +120,7 @@ enum {
 	OPT_DISK,
 	OPT_NET,
 	OPT_RNG,
+	OPT_BALLOON,
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
 	OPT_KVM_FD,
@@ -133,6 +144,7 @@ static const struct option long_options[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
+	{ "balloon", optional_argument, NULL, OPT_BALLOON },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
@@ -271,6 +283,17 @@ int main(int argc, char **argv)
 		case OPT_RNG:
 			cfg.rng = true;
 			break;
+		case OPT_BALLOON:
+			/* Options may follow as a separate word too. */
+			if (!optarg && optind < argc && argv[optind][0] != '-' &&
+			    strchr(argv[optind], '='))
+				optarg = argv[optind++];
+			if (parse_balloon_option(optarg ? optarg : "",
+						 &cfg.balloon, err,
+						 sizeof(err)) < 0)
+				return bad_arg("--balloon %s: %s",
+					       optarg ? optarg : "", err);
+			break;
 		case OPT_CONTROL:
 			if (strncmp(optarg, "unix:", 5) || !optarg[5])
 				return bad_arg("invalid control '%s' (unix:PATH)",
@@ -346,6 +369,8 @@ int main(int argc, char **argv)
 		return bad_arg("%s", "give one of --initrd and --initrd-fd");
 	if (cfg.control_fd >= 0 && cfg.control_spec)
 		return bad_arg("%s", "give one of --control and --control-fd");
+	if (cfg.balloon.target > cfg.mem_size)
+		return bad_arg("%s", "--balloon target= is more than --memory");
 	if (have_uid != have_gid)
 		return bad_arg("%s", "--user and --group go together");
 	cfg.drop_ids = have_uid;

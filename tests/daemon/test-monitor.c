@@ -197,6 +197,87 @@ static void test_hostile_vmm(void)
 	teardown(&fx);
 }
 
+/* The next request: its type, id and first line. */
+static uint16_t recv_request_kv(int fd, uint32_t *id, char *line, size_t size)
+{
+	uint8_t buf[DVCTL_MAX_MESSAGE];
+	const char *p, *end;
+	struct dvctl_msg msg;
+	struct dvctl_kv kv;
+	ssize_t n = recv(fd, buf, sizeof(buf), 0);
+
+	g_assert_cmpint(n, >, 0);
+	g_assert_cmpint(dvctl_decode(buf, (size_t)n, &msg), ==, DVCTL_OK);
+	*id = msg.id;
+	p = msg.payload;
+	end = msg.payload + msg.len;
+	g_assert_cmpint(dvctl_next_kv(&p, end, &kv), ==, 1);
+	g_snprintf(line, size, "%s=%.*s", kv.key, (int)kv.value_len,
+		   kv.value);
+	return msg.type;
+}
+
+/* A VMM with a balloon; its answers are checked by the test below. */
+static gpointer balloon_vmm(gpointer data)
+{
+	int fd = GPOINTER_TO_INT(data);
+	char line[64];
+	struct dvctl_buf b;
+	uint32_t id;
+
+	g_assert_cmpint(recv_request(fd, &id), ==, DVCTL_STATUS);
+	send_msg(fd, DVCTL_REPLY_OK, id, "state", "running");
+	g_assert_cmpint(recv_request_kv(fd, &id, line, sizeof(line)), ==,
+			DVCTL_BALLOON_SET);
+	g_assert_cmpstr(line, ==, "target=201326592");
+	send_msg(fd, DVCTL_REPLY_OK, id, NULL, NULL);
+	g_assert_cmpint(recv_request_kv(fd, &id, line, sizeof(line)), ==,
+			DVCTL_BALLOON_SET);
+	g_assert_cmpstr(line, ==, "stats_period=5");
+	send_msg(fd, DVCTL_REPLY_ERROR, id, "error", "unsupported");
+	g_assert_cmpint(recv_request(fd, &id), ==, DVCTL_BALLOON_STATS);
+	dvctl_begin(&b, DVCTL_REPLY_OK, id);
+	dvctl_put(&b, "actual", "201326592");
+	dvctl_put(&b, "stat.swap_in", "4096");
+	g_assert_cmpint(send(fd, b.data, dvctl_finish(&b), MSG_NOSIGNAL), >, 0);
+	send_msg(fd, DVCTL_EVENT, 0, "event", "balloon-change");
+	close(fd);
+	return NULL;
+}
+
+static void test_balloon(void)
+{
+	struct fixture fx = { 0 };
+	g_autoptr(GHashTable) stats = NULL;
+	g_autoptr(GError) err = NULL;
+	struct dv_monitor *mon;
+	GThread *vmm;
+	int fd;
+
+	setup(&fx);
+	mon = dv_monitor_connect(fx.path, getpid(), &ops, &fx, &err);
+	g_assert_no_error(err);
+	fd = accept4(fx.listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	g_assert_cmpint(fd, >=, 0);
+	vmm = g_thread_new("vmm", balloon_vmm, GINT_TO_POINTER(fd));
+	g_assert_true(dv_monitor_balloon_set_target(mon, 192ull << 20, &err));
+	g_assert_no_error(err);
+	g_assert_false(dv_monitor_balloon_set_period(mon, 5, &err));
+	g_assert_error(err, G_IO_ERROR, G_IO_ERROR_FAILED);
+	g_assert_nonnull(strstr(err->message, "unsupported"));
+	g_clear_error(&err);
+	stats = dv_monitor_balloon_stats(mon, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(g_hash_table_lookup(stats, "actual"), ==, "201326592");
+	g_assert_cmpstr(g_hash_table_lookup(stats, "stat.swap_in"), ==, "4096");
+	while (!fx.closed)
+		g_main_context_iteration(NULL, TRUE);
+	g_assert_cmpuint(count(fx.events, "balloon-change"), ==, 1);
+	g_thread_join(vmm);
+	dv_monitor_free(mon);
+	teardown(&fx);
+}
+
 static void test_no_listener(void)
 {
 	struct fixture fx = { 0 };
@@ -215,6 +296,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/monitor/hostile-vmm", test_hostile_vmm);
+	g_test_add_func("/monitor/balloon", test_balloon);
 	g_test_add_func("/monitor/no-listener", test_no_listener);
 	return g_test_run();
 }

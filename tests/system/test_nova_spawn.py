@@ -145,8 +145,10 @@ def test_nova_spawn_destroy_undefine(daemon, conn, events, libvirt, tmp_path):
         "/dev/pts/")
     # What the VMM cannot give the guest yet is named in the domain log.
     log = (daemon.log_dir / f"{name}.log").read_text()
-    for what in ("VNC graphics", "video devices", "the memory balloon"):
+    for what in ("VNC graphics", "video devices"):
         assert f"warning: {what}: not given to the guest" in log, log
+    # The balloon is given, with nova's statistics period.
+    assert "--balloon=stats-period=10 " in log.replace("'", ""), log
     # Guest.poweroff() and Guest.delete_configuration().
     dom.destroy()
     dom.undefineFlags(lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |

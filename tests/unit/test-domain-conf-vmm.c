@@ -78,9 +78,9 @@ static void test_minimal(void)
 	g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT, w);
 
 	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
-			"--memory 256M --cpus 1 --console null <fd 3: "
-			"/dev/kvm rw> <fd 4: /var/lib/duvisor/images/vmlinuz "
-			"ro>");
+			"--memory 256M --cpus 1 --console null --balloon "
+			"<fd 3: /dev/kvm rw> <fd 4: /var/lib/duvisor/images/"
+			"vmlinuz ro>");
 	g_assert_cmpuint(w->len, ==, 0);
 }
 
@@ -92,7 +92,7 @@ static void test_virt_install(void)
 
 	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
 			"--initrd-fd 5 --cmdline console=ttyS0 root=/dev/vda "
-			"--memory 1024M --cpus 2 --console fd:6 <fd 3: "
+			"--memory 1024M --cpus 2 --console fd:6 --balloon <fd 3: "
 			"/dev/kvm rw> <fd 4: /var/lib/libvirt/boot/vmlinuz ro> "
 			"<fd 5: /var/lib/libvirt/boot/initrd.img ro> "
 			"<fd 6: pty>");
@@ -114,10 +114,10 @@ static void test_nova(void)
 	g_assert_nonnull(strstr(args, " <fd 6: pty> <fd 7: /var/lib/nova/"
 				"instances/6f1d3b0a-2e4c-4a8b-9c7d-5e6f7a8b9c0d/"
 				"console.log wo append>"));
-	/* A qcow2 disk, the config CD-ROM, NIC, balloon, VNC, video, USB
-	 * tablet; the RNG is given. */
-	g_assert_nonnull(strstr(args, " --rng"));
-	g_assert_cmpuint(w->len, ==, 7);
+	/* A qcow2 disk, the config CD-ROM, NIC, VNC, video, USB tablet; the
+	 * RNG and the balloon with its statistics are given. */
+	g_assert_nonnull(strstr(args, " --rng --balloon=stats-period=10 "));
+	g_assert_cmpuint(w->len, ==, 6);
 }
 
 static void test_full(void)
@@ -129,7 +129,8 @@ static void test_full(void)
 
 	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console "
 				"fd:6 --disk fd=7,serial=ROOT-0001 --disk fd=8 "
-				"--rng --no-reboot <fd 3: /dev/kvm rw> "
+				"--rng --balloon=stats-period=5,deflate-on-oom=on,"
+				"target=1572864K --no-reboot <fd 3: /dev/kvm rw> "
 				"<fd 4: /boot/vmlinuz ro> <fd 5: /boot/initrd.img "
 				"ro> <fd 6: /var/log/duvisor/full.log wo append> "
 				"<fd 7: /var/lib/duvisor/root.img rw> "
@@ -139,6 +140,7 @@ static void test_full(void)
 
 		hotplug |= strstr(m, "2 of 4 vCPUs") != NULL;
 		ps2 |= strstr(m, "PS/2") != NULL;
+		g_assert_null(strstr(m, "balloon"));
 	}
 	g_assert_true(hotplug);
 	g_assert_false(ps2);    /* PS/2 mouse and keyboard need nothing */
@@ -147,20 +149,21 @@ static void test_full(void)
 static void test_consoles(void)
 {
 	static const struct { const char *dev, *args; } t[] = {
-		{ "<serial type='pty'/>", "--console fd:5 <fd 3: /dev/kvm rw> "
+		{ "<serial type='pty'/>", "--console fd:5 --balloon <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro> <fd 5: pty>" },
-		{ "<console type='pty'/>", "--console fd:5 <fd 3: /dev/kvm rw> "
+		{ "<console type='pty'/>", "--console fd:5 --balloon <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro> <fd 5: pty>" },
-		{ "<serial type='null'/>", "--console null <fd 3: /dev/kvm rw> "
+		{ "<serial type='null'/>", "--console null --balloon <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro>" },
 		{ "<serial type='file'><source path='/l'/><log file='/cl'/>"
-		  "</serial>", "--console fd:5 --console-log fd:6 <fd 3: "
+		  "</serial>", "--console fd:5 --console-log fd:6 --balloon <fd 3: "
 		  "/dev/kvm rw> <fd 4: /k ro> <fd 5: /l wo append> "
 		  "<fd 6: /cl wo append>" },
 		{ "<serial type='unix'><source mode='bind' path='/s'/></serial>",
-		  "--console fd:5 <fd 3: /dev/kvm rw> <fd 4: /k ro> "
+		  "--console fd:5 --balloon <fd 3: /dev/kvm rw> <fd 4: /k ro> "
 		  "<fd 5: listen /s>" },
-		{ "", "--console null <fd 3: /dev/kvm rw> <fd 4: /k ro>" },
+		{ "", "--console null --balloon <fd 3: /dev/kvm rw> "
+		  "<fd 4: /k ro>" },
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
@@ -234,6 +237,47 @@ static void test_refused(void)
 	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_INVALID_ARG);
 }
 
+/* The balloon is there unless model='none'; <currentMemory> below <memory>
+ * is its target at boot, which needs a balloon. */
+static void test_balloon(void)
+{
+	static const struct { const char *mem, *dev, *arg; } t[] = {
+		{ "", "", " --balloon <fd" },
+		{ "<currentMemory unit='MiB'>48</currentMemory>",
+		  "<memballoon model='virtio'><stats period='3'/></memballoon>",
+		  " --balloon=stats-period=3,target=49152K <fd" },
+		{ "<currentMemory unit='MiB'>64</currentMemory>",
+		  "<memballoon model='virtio' autodeflate='on' "
+		  "freePageReporting='off'/>",
+		  " --balloon=deflate-on-oom=on <fd" },
+		{ "", "<memballoon model='none'/>", " --console null <fd" },
+	};
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *none = NULL, *reporting = NULL;
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *xml = dc_domain(t[i].mem, t[i].dev);
+		g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT,
+						NULL);
+
+		if (!strstr(args, t[i].arg))
+			g_test_message("'%s' lacks '%s'", args, t[i].arg);
+		g_assert_nonnull(strstr(args, t[i].arg));
+	}
+	none = dc_domain("<currentMemory unit='MiB'>48</currentMemory>",
+			 "<memballoon model='none'/>");
+	reporting = dc_domain(NULL, "<memballoon model='virtio' "
+			      "freePageReporting='on'/>");
+	g_free(args_of(none, 0, w));
+	g_assert_cmpuint(w->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0),
+				"a balloon target below <memory>"));
+	expect_args_error(none, DUVISOR_VMM_ARGS_STRICT,
+			  "a balloon target below <memory>");
+	expect_args_error(reporting, DUVISOR_VMM_ARGS_STRICT,
+			  "free page reporting");
+}
+
 /* A storage driver as the daemon's resolver sees it: one pool, one
  * volume. */
 static bool resolve_one(const char *pool, const char *volume, char **path,
@@ -292,6 +336,7 @@ void dc_register_vmm(void)
 	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
 	g_test_add_func("/domain-conf/vmm-args/disks", test_disks);
 	g_test_add_func("/domain-conf/vmm-args/refused", test_refused);
+	g_test_add_func("/domain-conf/vmm-args/balloon", test_balloon);
 	g_test_add_func("/domain-conf/vmm-args/volume-disks",
 			test_volume_disks);
 }

@@ -171,6 +171,30 @@ static const char *mac_of(const struct duvisor_domain_def *def, guint i,
 
 /* ---- fixtures ---- */
 
+/* The default balloon is formatted back; model='none' stays none. */
+static void test_memballoon(void)
+{
+	static const struct { const char *dev, *want; } t[] = {
+		{ "", "<memballoon model='virtio'/>" },
+		{ "<memballoon model='none'/>", "<memballoon model='none'/>" },
+		{ "<memballoon model='virtio'><stats period='7'/></memballoon>",
+		  "<memballoon model='virtio'>\n      <stats period='7'/>\n"
+		  "    </memballoon>" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *xml = dc_domain(NULL, t[i].dev);
+		g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
+		g_autofree char *out = duvisor_domain_def_format(def, NULL, 0);
+		g_autoptr(duvisor_domain_def) again = dc_parse_ok(out);
+
+		if (!strstr(out, t[i].want))
+			g_test_message("%s lacks %s", out, t[i].want);
+		g_assert_nonnull(strstr(out, t[i].want));
+		g_assert_true(duvisor_domain_def_equal(def, again));
+	}
+}
+
 static void test_minimal(void)
 {
 	g_autoptr(duvisor_domain_def) def = fixture_def("domain-minimal.xml");
@@ -192,6 +216,9 @@ static void test_minimal(void)
 	g_assert_cmpint(def->cpu_mode, ==, DUVISOR_CPU_NONE);
 	g_assert_cmpuint(def->disks->len + def->nets->len + def->serials->len +
 			 def->consoles->len, ==, 0);
+	/* A virtio balloon without statistics, as libvirt adds for KVM. */
+	g_assert_true(def->has_memballoon && def->memballoon_virtio);
+	g_assert_cmpuint(def->balloon_stats_period, ==, 0);
 	/* A random (version 4) UUID was made up. */
 	duvisor_uuid_format(def->uuid, uuid);
 	g_assert_cmpint(uuid[14], ==, '4');
@@ -593,6 +620,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/domain-conf/fixture/full", test_full);
 	g_test_add_func("/domain-conf/fixture/tck", test_tck);
 	g_test_add_func("/domain-conf/round-trip", test_round_trip);
+	g_test_add_func("/domain-conf/memballoon", test_memballoon);
 	g_test_add_func("/domain-conf/units", test_units);
 	g_test_add_func("/domain-conf/memory-rules", test_memory_rules);
 	g_test_add_func("/domain-conf/uuid", test_uuid);

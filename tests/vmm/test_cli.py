@@ -27,7 +27,8 @@ def test_help_documents_options_and_exit_statuses():
     for word in ["--kernel", "--initrd", "--cmdline", "--memory", "--cpus",
                  "--console", "stdio", "pty", "unix:PATH", "file:PATH",
                  "--console-log", "--no-reboot", "--stats", "Exit status", "32", "33",
-                 "--net", "tap=NAME", "fd=N", "mac="]:
+                 "--net", "tap=NAME", "fd=N", "mac=", "--balloon", "stats-period=N",
+                 "deflate-on-oom=on", "target=SIZE"]:
         assert word in p.stdout
 
 
@@ -56,6 +57,12 @@ def test_version():
     (("--kernel", "x", "--net", "tap=a,mac=52:54:00:12:34"), ["invalid value for 'mac'"]),
     (("--kernel", "x", "--net", "tap=a,queues=2"), ["unknown net option 'queues'"]),
     (("--kernel", "x") + ("--net", "tap=a") * 5, ["at most 4 NICs"]),
+    (("--kernel", "x", "--balloon", "pages=5"), ["--balloon", "unknown balloon option 'pages'"]),
+    (("--kernel", "x", "--balloon=stats-period=soon"), ["invalid value for 'stats-period'"]),
+    (("--kernel", "x", "--balloon=deflate-on-oom=yes"), ["invalid value for 'deflate-on-oom'"]),
+    (("--kernel", "x", "--balloon=target=0"), ["invalid value for 'target'"]),
+    (("--kernel", "x", "--memory", "256M", "--balloon=target=257M"),
+     ["--balloon target= is more than --memory"]),
 ])
 def test_bad_arguments(args, words):
     assert_one_error(run(*args), *words)

@@ -204,36 +204,59 @@ static void do_hello(struct control_client *c, uint32_t id)
 	send_msg(c, &b);
 }
 
-static void do_balloon(struct control_client *c, const struct dvctl_msg *m)
+static void balloon_stats(struct control_client *c, uint32_t id)
 {
 	struct control *ctl = c->ctl;
-	char value[32];
-	uint64_t target;
 	struct dvctl_buf b;
-	int r;
 
-	if (!ctl->balloon.set_target) {
-		reply_error(c, m->id, "unsupported", "no balloon device");
-		return;
-	}
-	if (m->type == DVCTL_BALLOON_STATS) {
-		dvctl_begin(&b, DVCTL_REPLY_OK, m->id);
-		if (ctl->balloon.stats)
-			ctl->balloon.stats(ctl->balloon.opaque, &b);
-		send_msg(c, &b);
-		return;
-	}
-	if (!dvctl_get(m, "target", value, sizeof(value)) ||
-	    parse_size(value, false, &target) < 0) {
+	dvctl_begin(&b, DVCTL_REPLY_OK, id);
+	ctl->balloon.stats(ctl->balloon.opaque, &b);
+	send_msg(c, &b);
+}
+
+/* balloon-set: target=BYTES and/or stats_period=SECONDS, both checked
+ * before either is applied. */
+static void balloon_set(struct control_client *c, const struct dvctl_msg *m)
+{
+	const struct control_balloon_hook *h = &c->ctl->balloon;
+	char target_s[32], period_s[16];
+	bool has_target = dvctl_get(m, "target", target_s, sizeof(target_s));
+	bool has_period = dvctl_get(m, "stats_period", period_s,
+				    sizeof(period_s));
+	uint64_t target = 0, period = 0;
+	int r = 0;
+
+	if ((!has_target && !has_period) ||
+	    (has_target && parse_size(target_s, false, &target) < 0) ||
+	    (has_period && parse_uint(period_s, INT32_MAX, &period) < 0)) {
 		reply_error(c, m->id, "invalid-argument",
-			    "target=BYTES is required");
+			    "target=BYTES or stats_period=SECONDS is required");
 		return;
 	}
-	r = ctl->balloon.set_target(ctl->balloon.opaque, target);
-	if (r < 0)
+	if (has_target)
+		r = h->set_target(h->opaque, target);
+	if (!r && has_period)
+		r = h->set_stats_period(h->opaque, (uint32_t)period);
+	if (r == -EINVAL)
+		reply_error(c, m->id, "invalid-argument",
+			    "the target must be more than 0 and at most the "
+			    "guest's memory");
+	else if (r < 0)
 		reply_error(c, m->id, "failed", strerror(-r));
 	else
 		reply_ok(c, m->id);
+}
+
+static void do_balloon(struct control_client *c, const struct dvctl_msg *m)
+{
+	if (!c->ctl->balloon.set_target) {
+		reply_error(c, m->id, "unsupported", "no balloon device");
+		return;
+	}
+	if (m->type == DVCTL_BALLOON_STATS)
+		balloon_stats(c, m->id);
+	else
+		balloon_set(c, m);
 }
 
 /* Requests that change the machine need one, and one that is not ending. */
@@ -394,6 +417,13 @@ static void on_async(void *opaque, uint32_t events)
 	if (pending & CONTROL_ASYNC_CRASH_LOADED) {
 		vmm_info("guest panicked with a crash kernel loaded");
 		event_begin(&b, "guest-crashloaded");
+		broadcast(ctl, &b);
+	}
+	/* The device may be gone (a reboot) by the time we get here. */
+	if ((pending & CONTROL_ASYNC_BALLOON) && ctl->balloon.actual) {
+		event_begin(&b, "balloon-change");
+		dvctl_put_u64(&b, "actual",
+			      ctl->balloon.actual(ctl->balloon.opaque));
 		broadcast(ctl, &b);
 	}
 }

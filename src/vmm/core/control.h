@@ -13,18 +13,23 @@
 #include "control-proto.h"
 #include "core/vmm.h"
 
-/* Events raised on vCPU threads, delivered from the main thread. */
+/* Events raised on other threads, delivered from the main thread. */
 #define CONTROL_ASYNC_CRASH_LOADED (1u << 0)
+#define CONTROL_ASYNC_BALLOON      (1u << 1)  /* the balloon's size changed */
 
 /*
  * The balloon device registers here while it exists (one boot); until then
- * balloon requests are answered "unsupported: no balloon device".
+ * balloon requests are answered "unsupported: no balloon device". All are
+ * called on the main thread.
  */
 struct control_balloon_hook {
-	/* Returns 0 or -errno. */
+	/* Both return 0 or -errno (-EINVAL: out of range). */
 	int (*set_target)(void *opaque, uint64_t bytes);
+	int (*set_stats_period)(void *opaque, uint32_t seconds);
 	/* Appends key=value statistics to the reply. */
 	void (*stats)(void *opaque, struct dvctl_buf *reply);
+	/* The guest's memory now (RAM less the balloon), bytes. */
+	uint64_t (*actual)(void *opaque);
 	void *opaque;
 };
 

@@ -181,3 +181,51 @@ int parse_net_option(const char *spec, struct vmm_net_config *nic,
 		return fail(err, errlen, "give exactly one of tap= and fd=");
 	return 0;
 }
+
+static int parse_kv_size(const struct kv *kv, uint64_t *out)
+{
+	char buf[32];
+
+	if (copy_value(kv, buf, sizeof(buf)) < 0 ||
+	    parse_size(buf, true, out) < 0 || !*out)
+		return -EINVAL;
+	return 0;
+}
+
+static int parse_kv_uint(const struct kv *kv, uint64_t max, uint64_t *out)
+{
+	char buf[16];
+
+	if (copy_value(kv, buf, sizeof(buf)) < 0 || parse_uint(buf, max, out) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
+			 char *err, size_t errlen)
+{
+	uint64_t period;
+	struct kv kv;
+	int r;
+
+	*b = (struct vmm_balloon_config){ .enabled = true };
+	while ((r = next_kv(&spec, &kv)) > 0) {
+		if (!strcmp(kv.key, "stats-period")) {
+			r = parse_kv_uint(&kv, INT32_MAX, &period);
+			b->stats_period = (uint32_t)period;
+		} else if (!strcmp(kv.key, "deflate-on-oom")) {
+			r = parse_switch(&kv, &b->deflate_on_oom);
+		} else if (!strcmp(kv.key, "target")) {
+			r = parse_kv_size(&kv, &b->target);
+		} else {
+			return fail(err, errlen, "unknown balloon option '%s'",
+				    kv.key);
+		}
+		if (r < 0)
+			return fail(err, errlen, "invalid value for '%s'",
+				    kv.key);
+	}
+	if (r < 0)
+		return fail(err, errlen, "expected key=value");
+	return 0;
+}

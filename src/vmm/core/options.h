@@ -18,4 +18,10 @@ int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
 int parse_net_option(const char *spec, struct vmm_net_config *nic,
 		     char *err, size_t errlen);
 
+/* --balloon [stats-period=N][,deflate-on-oom=on][,target=SIZE]; an empty
+ * spec is a balloon with all options at their defaults. SIZE as for
+ * --memory (a bare number is MiB). */
+int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
+			 char *err, size_t errlen);
+
 #endif

@@ -90,7 +90,7 @@ static const struct rule main_rules[] = {
 	ALLOW_NO_EXEC(mprotect),
 	ALLOW(munmap),
 	ALLOW(mremap),
-	ALLOW(madvise),
+	ALLOW(madvise),              /* also virtio-balloon: MADV_DONTNEED */
 	ALLOW(brk),
 	/* Threads (vCPUs, device I/O), created on each boot. */
 	ALLOW(clone3),
@@ -111,7 +111,7 @@ static const struct rule main_rules[] = {
 	ALLOW(fallocate),
 	ALLOW(fstat),
 	ALLOW(newfstatat),           /* glibc's fstat(); see docs/sandbox.md */
-	ALLOW(poll),                 /* virtio-blk I/O thread */
+	ALLOW(poll),                 /* virtio-blk and -balloon threads */
 	ALLOW(ppoll),
 	/* virtio-rng. */
 	ALLOW(getrandom),

@@ -356,7 +356,8 @@ int vmm_run(const struct vmm_config *cfg)
 {
 	struct console_actions actions;
 	struct vmm vmm = { .cfg = cfg, .ops = &accel_kvm_ops, .signal_fd = -1,
-			   .kernel_fd = -1, .initrd_fd = -1 };
+			   .kernel_fd = -1, .initrd_fd = -1,
+			   .balloon = cfg->balloon };
 	enum vm_stop_reason reason = VM_STOP_NONE;
 	int status = VMM_EXIT_FAILURE;
 

@@ -49,6 +49,15 @@ struct vmm_net_config {
 	uint8_t mac[6];
 };
 
+/* --balloon: a virtio-balloon device; managers change target and period
+ * over the control channel (struct vmm keeps them across reboots). */
+struct vmm_balloon_config {
+	bool enabled;
+	bool deflate_on_oom;         /* VIRTIO_BALLOON_F_DEFLATE_ON_OOM */
+	uint32_t stats_period;       /* seconds between stats requests, 0: none */
+	uint64_t target;             /* bytes of guest memory, 0: all of it */
+};
+
 struct vmm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -64,6 +73,7 @@ struct vmm_config {
 	struct vmm_disk_config disks[VMM_MAX_DISKS];
 	size_t nnics;
 	struct vmm_net_config nics[VMM_MAX_NICS];
+	struct vmm_balloon_config balloon;
 	/* Deprivileged start (docs/sandbox.md): fds a manager opened, -1
 	 * when the VMM opens the path itself. */
 	int kvm_fd;
@@ -151,6 +161,9 @@ struct vmm {
 	struct blk_backend *disks[VMM_MAX_DISKS];
 	struct tap *taps[VMM_MAX_NICS];
 	uint8_t macs[VMM_MAX_NICS][6];
+	/* --balloon as managers changed it since: a rebooted guest inflates
+	 * to the same target. Main thread only. */
+	struct vmm_balloon_config balloon;
 	struct console console;
 	struct event_loop *loop;
 	int signal_fd;

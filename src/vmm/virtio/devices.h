@@ -8,7 +8,9 @@
 #include "virtio/virtio.h"
 
 struct blk_backend;
+struct control;
 struct tap;
+struct vmm_balloon_config;
 
 /* What a device model may use of the machine. */
 struct virtio_host {
@@ -29,5 +31,13 @@ struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 struct virtio_dev *virtio_net_new(const struct virtio_host *host,
 				  const char *name, struct tap *tap,
 				  const uint8_t mac[6]);
+
+/* A memory balloon with statistics; its own thread. settings (target,
+ * stats period) outlive the device and follow the control requests it
+ * registers with ctl (may be NULL). */
+struct virtio_dev *virtio_balloon_new(const struct virtio_host *host,
+				      const char *name,
+				      struct vmm_balloon_config *settings,
+				      struct control *ctl);
 
 #endif

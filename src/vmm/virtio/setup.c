@@ -141,6 +141,11 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 	if (!r && cfg->rng)
 		r = add(vm, virtio_rng_new(&host, "virtio-rng"), gsis, ngsis,
 			base);
+	if (!r && cfg->balloon.enabled)
+		r = add(vm, virtio_balloon_new(&host, "virtio-balloon",
+					       &vm->vmm->balloon,
+					       vm->vmm->control),
+			gsis, ngsis, base);
 	return r;
 }
 

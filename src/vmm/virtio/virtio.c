@@ -166,6 +166,14 @@ void virtio_queue_notify_driver(struct virtio_dev *vdev, uint32_t q)
 		raise_interrupt(vdev, VIRTIO_ISR_QUEUE);
 }
 
+void virtio_config_changed(struct virtio_dev *vdev)
+{
+	vdev->config_generation++;
+	/* A driver that is not running yet reads it when it starts. */
+	if (vdev->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		raise_interrupt(vdev, VIRTIO_ISR_CONFIG);
+}
+
 void virtio_dev_set_needs_reset(struct virtio_dev *vdev)
 {
 	if (vdev->status & VIRTIO_CONFIG_S_NEEDS_RESET)

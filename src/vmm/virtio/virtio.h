@@ -109,6 +109,9 @@ bool virtio_dev_running(const struct virtio_dev *vdev);
 /* For device models; call with the lock held. */
 /* Interrupts the driver if it wants to hear about used buffers of q. */
 void virtio_queue_notify_driver(struct virtio_dev *vdev, uint32_t q);
+/* The device changed its configuration space: the driver is told (once
+ * it runs) and rereads it. */
+void virtio_config_changed(struct virtio_dev *vdev);
 /* The driver broke the rules: stop and ask it to reset us. */
 void virtio_dev_set_needs_reset(struct virtio_dev *vdev);
 /* Drains a kick eventfd. */
