@@ -249,14 +249,14 @@ static bool balloon_args(struct args *a, const struct duvisor_domain_def *def)
 		return def->current_memory_kib == def->memory_kib ||
 		       lacking(a, "a balloon target below <memory> (without "
 			       "a balloon)");
-	if (def->balloon_free_page_reporting == DUVISOR_ON &&
-	    !lacking(a, "free page reporting of the memory balloon"))
-		return false;
 	if (def->balloon_stats_period)
 		g_string_append_printf(spec, ",stats-period=%u",
 				       def->balloon_stats_period);
 	if (def->balloon_autodeflate == DUVISOR_ON)
 		g_string_append(spec, ",deflate-on-oom=on");
+	/* On unless turned off: what an idle guest freed is the host's. */
+	if (def->balloon_free_page_reporting != DUVISOR_OFF)
+		g_string_append(spec, ",free-page-reporting=on");
 	if (def->current_memory_kib < def->memory_kib)
 		g_string_append_printf(spec, ",target=%" G_GUINT64_FORMAT "K",
 				       def->current_memory_kib);

@@ -68,13 +68,16 @@ static void usage(FILE *out)
 "                         52:54:00 and three random bytes)\n"
 "      --rng              an entropy device fed by getrandom()\n"
 "      --balloon [stats-period=N][,deflate-on-oom=on][,target=SIZE]\n"
+"                [,free-page-reporting=on]\n"
 "                         a memory balloon (managers set its target over\n"
 "                         --control); stats-period: ask the guest for its\n"
 "                         memory statistics every N seconds (default 0:\n"
 "                         only once, when its driver starts);\n"
 "                         deflate-on-oom=on: the guest may take pages back\n"
 "                         when it runs out of memory; target: the guest's\n"
-"                         memory at boot, as for --memory\n");
+"                         memory at boot, as for --memory;\n"
+"                         free-page-reporting=on: memory the guest frees\n"
+"                         goes back to the host\n");
 	/* Two strings: C17 compilers need not take longer ones. */
 	fprintf(out,
 "\n"

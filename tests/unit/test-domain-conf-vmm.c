@@ -78,7 +78,7 @@ static void test_minimal(void)
 	g_autofree char *args = args_of(xml, DUVISOR_VMM_ARGS_STRICT, w);
 
 	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
-			"--memory 256M --cpus 1 --console null --balloon "
+			"--memory 256M --cpus 1 --console null --balloon=free-page-reporting=on "
 			"<fd 3: /dev/kvm rw> <fd 4: /var/lib/duvisor/images/"
 			"vmlinuz ro>");
 	g_assert_cmpuint(w->len, ==, 0);
@@ -92,7 +92,7 @@ static void test_virt_install(void)
 
 	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
 			"--initrd-fd 5 --cmdline console=ttyS0 root=/dev/vda "
-			"--memory 1024M --cpus 2 --console fd:6 --balloon <fd 3: "
+			"--memory 1024M --cpus 2 --console fd:6 --balloon=free-page-reporting=on <fd 3: "
 			"/dev/kvm rw> <fd 4: /var/lib/libvirt/boot/vmlinuz ro> "
 			"<fd 5: /var/lib/libvirt/boot/initrd.img ro> "
 			"<fd 6: pty>");
@@ -116,7 +116,7 @@ static void test_nova(void)
 				"console.log wo append>"));
 	/* A qcow2 disk, the config CD-ROM, NIC, VNC, video, USB tablet; the
 	 * RNG and the balloon with its statistics are given. */
-	g_assert_nonnull(strstr(args, " --rng --balloon=stats-period=10 "));
+	g_assert_nonnull(strstr(args, " --rng --balloon=stats-period=10,free-page-reporting=on "));
 	g_assert_cmpuint(w->len, ==, 6);
 }
 
@@ -149,20 +149,20 @@ static void test_full(void)
 static void test_consoles(void)
 {
 	static const struct { const char *dev, *args; } t[] = {
-		{ "<serial type='pty'/>", "--console fd:5 --balloon <fd 3: /dev/kvm rw> "
+		{ "<serial type='pty'/>", "--console fd:5 --balloon=free-page-reporting=on <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro> <fd 5: pty>" },
-		{ "<console type='pty'/>", "--console fd:5 --balloon <fd 3: /dev/kvm rw> "
+		{ "<console type='pty'/>", "--console fd:5 --balloon=free-page-reporting=on <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro> <fd 5: pty>" },
-		{ "<serial type='null'/>", "--console null --balloon <fd 3: /dev/kvm rw> "
+		{ "<serial type='null'/>", "--console null --balloon=free-page-reporting=on <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro>" },
 		{ "<serial type='file'><source path='/l'/><log file='/cl'/>"
-		  "</serial>", "--console fd:5 --console-log fd:6 --balloon <fd 3: "
+		  "</serial>", "--console fd:5 --console-log fd:6 --balloon=free-page-reporting=on <fd 3: "
 		  "/dev/kvm rw> <fd 4: /k ro> <fd 5: /l wo append> "
 		  "<fd 6: /cl wo append>" },
 		{ "<serial type='unix'><source mode='bind' path='/s'/></serial>",
-		  "--console fd:5 --balloon <fd 3: /dev/kvm rw> <fd 4: /k ro> "
+		  "--console fd:5 --balloon=free-page-reporting=on <fd 3: /dev/kvm rw> <fd 4: /k ro> "
 		  "<fd 5: listen /s>" },
-		{ "", "--console null --balloon <fd 3: /dev/kvm rw> "
+		{ "", "--console null --balloon=free-page-reporting=on <fd 3: /dev/kvm rw> "
 		  "<fd 4: /k ro>" },
 	};
 
@@ -237,15 +237,19 @@ static void test_refused(void)
 	g_assert_error(error, DUVISOR_CONF_ERROR, VIR_ERR_INVALID_ARG);
 }
 
-/* The balloon is there unless model='none'; <currentMemory> below <memory>
- * is its target at boot, which needs a balloon. */
+/* The balloon is there unless model='none', with free page reporting
+ * unless turned off; <currentMemory> below <memory> is its target at boot,
+ * which needs a balloon. */
 static void test_balloon(void)
 {
 	static const struct { const char *mem, *dev, *arg; } t[] = {
-		{ "", "", " --balloon <fd" },
+		{ "", "", " --balloon=free-page-reporting=on <fd" },
 		{ "<currentMemory unit='MiB'>48</currentMemory>",
 		  "<memballoon model='virtio'><stats period='3'/></memballoon>",
-		  " --balloon=stats-period=3,target=49152K <fd" },
+		  " --balloon=stats-period=3,free-page-reporting=on,"
+		  "target=49152K <fd" },
+		{ "", "<memballoon model='virtio' freePageReporting='on'/>",
+		  " --balloon=free-page-reporting=on <fd" },
 		{ "<currentMemory unit='MiB'>64</currentMemory>",
 		  "<memballoon model='virtio' autodeflate='on' "
 		  "freePageReporting='off'/>",
@@ -253,7 +257,7 @@ static void test_balloon(void)
 		{ "", "<memballoon model='none'/>", " --console null <fd" },
 	};
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
-	g_autofree char *none = NULL, *reporting = NULL;
+	g_autofree char *none = NULL;
 
 	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
 		g_autofree char *xml = dc_domain(t[i].mem, t[i].dev);
@@ -266,16 +270,12 @@ static void test_balloon(void)
 	}
 	none = dc_domain("<currentMemory unit='MiB'>48</currentMemory>",
 			 "<memballoon model='none'/>");
-	reporting = dc_domain(NULL, "<memballoon model='virtio' "
-			      "freePageReporting='on'/>");
 	g_free(args_of(none, 0, w));
 	g_assert_cmpuint(w->len, ==, 1);
 	g_assert_nonnull(strstr(g_ptr_array_index(w, 0),
 				"a balloon target below <memory>"));
 	expect_args_error(none, DUVISOR_VMM_ARGS_STRICT,
 			  "a balloon target below <memory>");
-	expect_args_error(reporting, DUVISOR_VMM_ARGS_STRICT,
-			  "free page reporting");
 }
 
 /* A storage driver as the daemon's resolver sees it: one pool, one

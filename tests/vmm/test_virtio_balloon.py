@@ -199,3 +199,40 @@ def test_target_at_boot_and_after_reboot_deflate_on_oom(run_vmm, tmp_path):
     vm.wait_for(READY, occurrences=2)
     ok, _ = c.request("quit")
     assert ok and vm.wait_exit() == 0
+
+
+def test_free_page_reporting_returns_freed_memory(run_vmm, tmp_path):
+    """Memory the guest filled and freed again goes back to the host with
+    no target set; without the feature it stays resident (the control)."""
+    features = ("for d in /sys/bus/virtio/devices/*; do "
+                "[ $(cat $d/device) = 0x0005 ] && "
+                "echo BALLOON-FEATURES=$(cat $d/features); done; ")
+    rss = {}
+    for reporting in ("on", "off"):
+        sub = tmp_path / reporting
+        sub.mkdir()
+        vm, c = start(run_vmm, sub, [f"--balloon=free-page-reporting={reporting}"],
+                      memory="512M", command=features + fill_then_report(180))
+        vm.wait_for("FILLED")
+        bits = vm.value("BALLOON-FEATURES")
+        assert bits[5] == ("1" if reporting == "on" else "0"), bits
+        # Linux reports free runs about 2 s after they were freed.
+        deadline = time.monotonic() + 60
+        while True:
+            st = balloon_stats(c)
+            rss[reporting] = rss_kib(vm.proc.pid)
+            if reporting == "off" or rss[reporting] < 200 * 1024 or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(1)
+        assert st["free_page_reporting"] == reporting, st
+        if reporting == "on":
+            assert int(st["reported_bytes"]) >= 256 * MIB, st
+        else:
+            time.sleep(5)
+            rss[reporting] = rss_kib(vm.proc.pid)
+            assert st["reported_bytes"] == "0", st
+        vm.kill()
+    # The 360 MiB filled and freed: resident without reporting, gone with.
+    assert rss["off"] > 360 * 1024, rss
+    assert rss["on"] < rss["off"] - 200 * 1024, rss

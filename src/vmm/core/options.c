@@ -7,7 +7,7 @@
 #include <string.h>
 
 struct kv {
-	char key[16];
+	char key[24];
 	const char *value;           /* points into the spec */
 	size_t value_len;
 };
@@ -215,6 +215,8 @@ int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
 			b->stats_period = (uint32_t)period;
 		} else if (!strcmp(kv.key, "deflate-on-oom")) {
 			r = parse_switch(&kv, &b->deflate_on_oom);
+		} else if (!strcmp(kv.key, "free-page-reporting")) {
+			r = parse_switch(&kv, &b->free_page_reporting);
 		} else if (!strcmp(kv.key, "target")) {
 			r = parse_kv_size(&kv, &b->target);
 		} else {

@@ -54,6 +54,7 @@ struct vmm_net_config {
 struct vmm_balloon_config {
 	bool enabled;
 	bool deflate_on_oom;         /* VIRTIO_BALLOON_F_DEFLATE_ON_OOM */
+	bool free_page_reporting;    /* VIRTIO_BALLOON_F_REPORTING */
 	uint32_t stats_period;       /* seconds between stats requests, 0: none */
 	uint64_t target;             /* bytes of guest memory, 0: all of it */
 };

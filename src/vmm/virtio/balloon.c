@@ -17,6 +17,12 @@
  * device keeps the buffer the driver posted and returns it to ask for new
  * figures. It also tells managers when `actual` changed, at most once a
  * second (the driver updates it after every 256 pages).
+ *
+ * With free page reporting (VIRTIO_BALLOON_F_REPORTING) the driver lends
+ * us runs of its free memory (2 MiB and up in Linux) as device-writable
+ * buffers; they go back to the host the same way and return to the guest
+ * as zero pages when it allocates them again. Idle guests then cost the
+ * host what they use, not what they once touched.
  */
 #include <errno.h>
 #include <linux/virtio_balloon.h>
@@ -39,13 +45,17 @@
 #define INFLATEQ 0
 #define DEFLATEQ 1
 #define STATSQ 2
-#define NQUEUES 3
+/* The reporting queue follows the stats queue when that one exists. */
+#define NQUEUES 4
 #define ANNOUNCE_INTERVAL_NS 1000000000ull
 /* Requests served per wake-up before the timers get a turn. */
 #define BALLOON_BATCH 64
 #define BIT(n) (1ull << (n))
 
 /* Up to `actual`: we offer neither free page hinting nor poisoning. */
+enum queue_role { ROLE_INFLATE, ROLE_DEFLATE, ROLE_STATS, ROLE_REPORT,
+		  ROLE_NONE };
+
 struct balloon_config {
 	uint32_t num_pages;           /* pages the device wants, le32 */
 	uint32_t actual;              /* pages the driver gave, le32 */
@@ -76,6 +86,7 @@ struct virtio_balloon {
 	bool actual_changed;
 	uint64_t announced_ns;
 	uint64_t ignored_pfns;
+	uint64_t reported_bytes;
 };
 
 static void wake(struct virtio_balloon *b)
@@ -94,13 +105,57 @@ static void discard_pages(void *opaque, void *hva, uint64_t len)
 	}
 }
 
-/* Inflate or deflate requests until the queue is empty or broken. Pages
- * are freed without the lock: vCPUs must not wait for madvise(). */
-static void serve_pages(struct virtio_balloon *b, uint32_t q)
+/* Virtqueues are numbered in the order of the features the driver took:
+ * the stats queue exists only with STATS_VQ, and so on. */
+static enum queue_role queue_role(const struct virtio_balloon *b, uint32_t q)
+{
+	uint64_t f = b->vdev.driver_features;
+	uint32_t next = STATSQ;
+
+	if (q < STATSQ)
+		return q == INFLATEQ ? ROLE_INFLATE : ROLE_DEFLATE;
+	if (f & BIT(VIRTIO_BALLOON_F_STATS_VQ)) {
+		if (q == next)
+			return ROLE_STATS;
+		next++;
+	}
+	if (f & BIT(VIRTIO_BALLOON_F_FREE_PAGE_HINT))
+		next++;
+	if ((f & BIT(VIRTIO_BALLOON_F_REPORTING)) && q == next)
+		return ROLE_REPORT;
+	return ROLE_NONE;
+}
+
+/* The free runs of one report, each already inside guest RAM (the queue
+ * walker maps nothing else); whole host pages only. Returns the bytes. */
+static uint64_t discard_reported(struct virtio_balloon *b)
+{
+	const uintptr_t page = (uintptr_t)1 << BALLOON_PAGE_SHIFT;
+	uint64_t total = 0;
+
+	for (uint32_t i = b->chain.nout; i < b->chain.nout + b->chain.nin;
+	     i++) {
+		uintptr_t start = (uintptr_t)b->chain.iov[i].iov_base;
+		uintptr_t end = start + b->chain.iov[i].iov_len;
+
+		start = (start + page - 1) & ~(page - 1);
+		end &= ~(page - 1);
+		if (end <= start)
+			continue;
+		discard_pages(b, (void *)start, end - start);
+		total += end - start;
+	}
+	return total;
+}
+
+/* Inflate, deflate or report requests until the queue is empty or broken.
+ * Pages are freed without the lock: vCPUs must not wait for madvise(). */
+static void serve_pages(struct virtio_balloon *b, uint32_t q,
+			enum queue_role role)
 {
 	struct virtio_dev *vdev = &b->vdev;
-	struct balloon_pfn_count count;
-	uint64_t generation;
+	struct balloon_pfn_count count = { 0 };
+	uint64_t generation, reported = 0;
 	int r;
 
 	for (int i = 0;; i++) {
@@ -120,11 +175,16 @@ static void serve_pages(struct virtio_balloon *b, uint32_t q)
 			return;
 
 		/* Deflating is bookkeeping: the pages come back when touched. */
-		balloon_pfns(&b->chain, vdev->mem,
-			     q == INFLATEQ ? discard_pages : NULL, b, &count);
+		if (role == ROLE_REPORT)
+			reported = discard_reported(b);
+		else
+			balloon_pfns(&b->chain, vdev->mem,
+				     role == ROLE_INFLATE ? discard_pages : NULL,
+				     b, &count);
 
 		pthread_mutex_lock(&vdev->lock);
 		b->ignored_pfns += count.ignored;
+		b->reported_bytes += reported;
 		if (generation == vdev->generation) {
 			virtq_push(&vdev->vqs[q], b->chain.head, 0);
 			virtio_queue_notify_driver(vdev, q);
@@ -226,13 +286,18 @@ static void *balloon_thread(void *opaque)
 		if (__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
 			break;
 		for (uint32_t q = 0; q < NQUEUES; q++) {
+			enum queue_role role;
+
 			if (!fds[q].revents)
 				continue;
 			virtio_kick_drain(fds[q].fd);
-			if (q == STATSQ)
+			pthread_mutex_lock(&b->vdev.lock);
+			role = queue_role(b, q);
+			pthread_mutex_unlock(&b->vdev.lock);
+			if (role == ROLE_STATS)
 				serve_stats(b);
-			else
-				serve_pages(b, q);
+			else if (role != ROLE_NONE)
+				serve_pages(b, q, role);
 		}
 	}
 	return NULL;
@@ -335,6 +400,10 @@ static void put_stats(void *opaque, struct dvctl_buf *reply)
 		  b->vdev.device_features & BIT(VIRTIO_BALLOON_F_DEFLATE_ON_OOM)
 		  ? "on" : "off");
 	dvctl_put_u64(reply, "ignored_pfns", b->ignored_pfns);
+	dvctl_put(reply, "free_page_reporting",
+		  b->vdev.device_features & BIT(VIRTIO_BALLOON_F_REPORTING)
+		  ? "on" : "off");
+	dvctl_put_u64(reply, "reported_bytes", b->reported_bytes);
 	if (b->has_stats)
 		dvctl_put_u64(reply, "last_update", b->stats_time);
 	for (unsigned int t = 0; t < BALLOON_STAT_TAGS; t++) {
@@ -384,6 +453,8 @@ struct virtio_dev *virtio_balloon_new(const struct virtio_host *host,
 	b->wake_fd = -1;
 	if (settings->deflate_on_oom)
 		features |= BIT(VIRTIO_BALLOON_F_DEFLATE_ON_OOM);
+	if (settings->free_page_reporting)
+		features |= BIT(VIRTIO_BALLOON_F_REPORTING);
 	if (virtio_dev_init(&b->vdev, name, VIRTIO_ID_BALLOON, features,
 			    NQUEUES, BALLOON_QUEUE_SIZE, host->mem) < 0) {
 		free(b);
