@@ -78,9 +78,9 @@ void dv_delegate_shutdown(void);
 void dv_delegate_register(enum dv_delegate_target target,
 			  const struct dv_delegate_proc *procs, size_t n);
 
-/* For use outside RPC calls (storage_resolve.c); any thread.  A reference
- * to the connection, to be released with virConnectClose(), or NULL with
- * err set (VIR_ERR_NO_SUPPORT). */
+/* For use outside RPC calls (storage_resolve.c, network_port.c); any
+ * thread.  A reference to the connection, to be released with
+ * virConnectClose(), or NULL with err set (VIR_ERR_NO_SUPPORT). */
 virConnectPtr dv_delegate_connect(enum dv_delegate_target target,
 				  struct rpc_error *err);
 /* After a libvirt call on conn failed: sets err from libvirt's last error
@@ -118,9 +118,15 @@ static inline void dv_virNetworkFree(virNetworkPtr n)
 	dv_delegate_keep_error();
 	virNetworkFree(n);
 }
+static inline void dv_virNetworkPortFree(virNetworkPortPtr p)
+{
+	dv_delegate_keep_error();
+	virNetworkPortFree(p);
+}
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virConnect, dv_virConnectClose)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStoragePool, dv_virStoragePoolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virStorageVol, dv_virStorageVolFree)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNetwork, dv_virNetworkFree)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(virNetworkPort, dv_virNetworkPortFree)
 
 #endif

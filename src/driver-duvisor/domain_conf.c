@@ -56,7 +56,6 @@ const char *const dv_net_type_names[] = {
 	[DUVISOR_NET_NETWORK] = "network",
 	[DUVISOR_NET_BRIDGE] = "bridge",
 	[DUVISOR_NET_ETHERNET] = "ethernet",
-	[DUVISOR_NET_USER] = "user",
 	NULL,
 };
 
@@ -169,7 +168,7 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18])
 		   mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
 }
 
-bool dv_parse_mac(const char *str, uint8_t mac[6])
+bool duvisor_mac_parse(const char *str, uint8_t mac[6])
 {
 	if (!str || strlen(str) != 17)
 		return false;
@@ -210,7 +209,6 @@ void dv_net_free(void *p)
 	g_free(n->model);
 	g_free(n->target);
 	g_free(n->driver_name);
-	g_free(n->ovs_interfaceid);
 	g_free(n);
 }
 

@@ -14,10 +14,10 @@
  *    <metadata> is kept verbatim whatever it holds (as libvirt does).
  *  - Dropped on input because the hypervisor assigns them, as libvirt
  *    does: device <address> and <alias>, <domain id>, pty paths (<source
- *    path> of a pty, <console tty>), generated tap names ("vnet*",
- *    "dvtap*"), the port of an autoport VNC display, the address of an
- *    automatic vsock cid. The live format writes them from
- *    struct duvisor_domain_live.
+ *    path> of a pty, <console tty>), generated tap names ("vnet*"), the
+ *    network port and bridge of an <interface type='network'>, the port
+ *    of an autoport VNC display, the address of an automatic vsock cid.
+ *    The live format writes them from struct duvisor_domain_live.
  *  - Values are normalised: memory in KiB (rounded up), lower-case MAC
  *    addresses, a UUID (version 4) and MAC addresses (52:54:00:...)
  *    generated when missing, <currentMemory> at most <memory>, serial ports
@@ -65,9 +65,12 @@ bool dv_fail(GError **error, int code, const char *fmt, ...)
 #define DUVISOR_MAX_VCPUS        254         /* what duvisor-vmm can run */
 #define DUVISOR_MEMORY_MAX_KIB   (UINT64_C(1) << 42)  /* 4 PiB */
 #define DUVISOR_MAX_DEVICES      256         /* per device kind */
-/* Live tap names start with this prefix; the parser drops such names (and
- * libvirt's "vnet") from <interface><target dev> as they are generated. */
-#define DUVISOR_TAP_PREFIX       "dvtap"
+#define DUVISOR_MAX_NICS         4           /* duvisor-vmm's --net limit */
+/* Generated tap names start with libvirt's prefix, so that tools treating
+ * "vnet*" as transient (libvirt itself, virt-manager) do the same with
+ * ours; the parser drops such names from <interface><target dev> (unless
+ * managed='no': a tap someone else made), as they are live state. */
+#define DUVISOR_TAP_PREFIX       "vnet"
 
 enum duvisor_lifecycle_action {
 	DUVISOR_ACTION_DESTROY,
@@ -93,7 +96,7 @@ enum duvisor_disk_bus { DUVISOR_BUS_VIRTIO, DUVISOR_BUS_SATA,
 			DUVISOR_BUS_SCSI, DUVISOR_BUS_IDE };
 
 enum duvisor_net_type { DUVISOR_NET_NETWORK, DUVISOR_NET_BRIDGE,
-			DUVISOR_NET_ETHERNET, DUVISOR_NET_USER };
+			DUVISOR_NET_ETHERNET };
 
 enum duvisor_chr_type { DUVISOR_CHR_PTY, DUVISOR_CHR_FILE, DUVISOR_CHR_UNIX,
 			DUVISOR_CHR_NULL };
@@ -118,18 +121,20 @@ struct duvisor_disk_def {
 	unsigned boot_order;            /* 0: none */
 };
 
+/* A virtio-net NIC on a tap device the daemon opens at start. */
 struct duvisor_net_def {
 	enum duvisor_net_type type;
 	uint8_t mac[6];
 	char *source;                   /* network or bridge name */
-	char *model;                    /* NULL, virtio, e1000, e1000e, rtl8139 */
+	char *model;                    /* NULL or "virtio" (as written) */
 	char *target;                   /* tap name, NULL when generated */
+	/* <target managed='no'> (type='ethernet'): an existing tap, used
+	 * as it is. */
+	enum duvisor_tristate target_managed;
 	char *driver_name;              /* vhost|qemu */
 	unsigned queues, rx_queue_size, tx_queue_size;
-	unsigned mtu;
+	unsigned mtu;                   /* the host side's; 0: the bridge's */
 	enum duvisor_tristate link_up;
-	char *ovs_interfaceid;          /* <virtualport type='openvswitch'> */
-	bool virtualport_ovs;
 	unsigned boot_order;
 };
 
@@ -206,12 +211,19 @@ struct duvisor_domain_def {
 	GPtrArray *controllers_xml, *inputs_xml, *videos_xml, *channels_xml;
 };
 
+/* Run-time facts of one interface (all optional). */
+struct duvisor_net_live {
+	const char *tap;                /* the host's end: <target dev> */
+	const char *bridge;             /* type='network': the bridge it is on */
+	const char *portid;             /* type='network': libvirt's port */
+};
+
 /* Run-time facts shown in the live XML (all optional). */
 struct duvisor_domain_live {
 	int id;                         /* domain id, > 0 */
 	const char *console_pty;        /* pty of serial0 (and console0) */
-	const char *const *tap_names;   /* per interface, entries may be NULL */
-	size_t n_tap_names;
+	const struct duvisor_net_live *nets;  /* per interface */
+	size_t n_nets;
 	unsigned vsock_cid;             /* cid picked for auto, 0: none */
 	int vnc_port;                   /* 0: none */
 };
@@ -256,6 +268,8 @@ bool duvisor_uuid_parse(const char *str, uint8_t uuid[16]);
 void duvisor_uuid_generate(uint8_t uuid[16]);
 /* "52:54:00:xx:xx:xx" into buf[18]. */
 void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
+/* "xx:xx:xx:xx:xx:xx", either case; false if malformed. */
+bool duvisor_mac_parse(const char *str, uint8_t mac[6]);
 
 /* Which disk or interface of @def is at index i. */
 #define duvisor_def_disk(def, i) \
@@ -277,20 +291,23 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
  * console: a pty the daemon allocates, a file, a listening unix socket;
  * --console null without any), --console-log fd:N (its <log file>),
  * --disk fd=N,... for each raw virtio disk (in target order: vda, vdb...;
- * readonly, serial, direct=on for cache none/directsync); and --cmdline,
+ * readonly, serial, direct=on for cache none/directsync), --net
+ * fd=N,mac=... for each interface (in document order: eth0, eth1...; the
+ * manager opens a tap for each, see DUVISOR_VMM_FILE_TAP); and --cmdline,
  * --memory (MiB), --cpus, --rng for a virtio RNG, --balloon for the
- * virtio <memballoon> (stats-period, deflate-on-oom for autodeflate, and
- * target= when <currentMemory> is below <memory>), --no-reboot
+ * virtio <memballoon> (stats-period, deflate-on-oom for autodeflate,
+ * free-page-reporting unless freePageReporting='off', and target= when
+ * <currentMemory> is below <memory>), --no-reboot
  * (on_reboot='destroy').
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
  * @vmm_path, a unix console in connect mode.
  * Devices the VMM cannot give the guest yet (non-virtio or non-raw disks,
- * CD-ROMs, storage volumes, interfaces, vsock, the balloon's free page
- * reporting, a <currentMemory> below <memory> without a balloon,
- * graphics, video, channels, tablet input, further serials,
- * virtio consoles, vCPU hot-plug headroom): with DUVISOR_VMM_ARGS_STRICT
+ * CD-ROMs, storage volumes, vsock, a <currentMemory> below <memory>
+ * without a balloon, graphics, video, channels, tablet input, further
+ * serials, virtio consoles, vCPU hot-plug headroom, a NIC's multiqueue and
+ * link state): with DUVISOR_VMM_ARGS_STRICT
  * an error naming the first; without, skipped and described, one line
  * each, in @warnings (may be NULL; gets g_free'd strings).
  */
@@ -300,6 +317,7 @@ enum duvisor_vmm_file_kind {
 	DUVISOR_VMM_FILE_OPEN,          /* open(path, open_flags, 0600) */
 	DUVISOR_VMM_FILE_PTY,           /* a new pty: its master */
 	DUVISOR_VMM_FILE_UNIX_LISTEN,   /* a stream socket bound at path */
+	DUVISOR_VMM_FILE_TAP,           /* a tap device for interface @net */
 };
 
 /* A file the manager opens for the VMM, which gets it as fd @target_fd
@@ -308,8 +326,9 @@ struct duvisor_vmm_file {
 	enum duvisor_vmm_file_kind kind;
 	const char *what;               /* "kernel", "disk"... for messages */
 	int target_fd;
-	char *path;                     /* NULL for a pty */
+	char *path;                     /* NULL for a pty or a tap */
 	int open_flags;                 /* FILE_OPEN: O_RDONLY, O_RDWR... */
+	guint net;                      /* FILE_TAP: its index in def->nets */
 };
 void duvisor_vmm_file_free(struct duvisor_vmm_file *f);
 

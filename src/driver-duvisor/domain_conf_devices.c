@@ -13,25 +13,6 @@
 
 #define DEVICE_COMMON "address", "alias"
 
-static bool skip_common(xmlNode *c)
-{
-	return dv_is(c, "address") || dv_is(c, "alias");
-}
-
-/* A required-when-asked, non-empty, control-free attribute. */
-static bool string_prop(xmlNode *n, const char *name, const char *where,
-			bool required, bool abs, char **out, GError **error)
-{
-	g_autofree char *what = g_strdup_printf("attribute '%s' on %s", name,
-						where);
-
-	*out = dv_prop(n, name);
-	if (!*out)
-		return !required || dv_fail(error, VIR_ERR_XML_ERROR,
-					    "missing %s", what);
-	return dv_check_string(*out, what, abs, error);
-}
-
 static bool disk_target_ok(const char *t)
 {
 	size_t n = strlen(t);
@@ -95,18 +76,18 @@ static bool parse_disk_source(struct duvisor_disk_def *d, xmlNode *n,
 	switch (d->type) {
 	case DUVISOR_DISK_FILE:
 		return dv_check_node(n, where, file, NULL, false, error) &&
-		       string_prop(n, "file", where, false, true, &d->path,
+		       dv_string_prop(n, "file", where, false, true, &d->path,
 				   error);
 	case DUVISOR_DISK_BLOCK:
 		return dv_check_node(n, where, dev, NULL, false, error) &&
-		       string_prop(n, "dev", where, false, true, &d->path,
+		       dv_string_prop(n, "dev", where, false, true, &d->path,
 				   error);
 	case DUVISOR_DISK_VOLUME:
 		break;
 	}
 	return dv_check_node(n, where, vol, NULL, false, error) &&
-	       string_prop(n, "pool", where, true, false, &d->pool, error) &&
-	       string_prop(n, "volume", where, true, false, &d->volume, error);
+	       dv_string_prop(n, "pool", where, true, false, &d->pool, error) &&
+	       dv_string_prop(n, "volume", where, true, false, &d->volume, error);
 }
 
 static bool parse_disk(struct duvisor_domain_def *def, xmlNode *n,
@@ -190,193 +171,6 @@ static bool parse_disk(struct duvisor_domain_def *def, xmlNode *n,
 	return true;
 }
 
-static bool parse_iface_child(struct duvisor_net_def *i, xmlNode *c,
-			      GError **error)
-{
-	static const char *const mac_a[] = { "address", NULL };
-	static const char *const model_a[] = { "type", NULL };
-	static const char *const models[] = { "virtio", "e1000", "e1000e",
-					      "rtl8139", NULL };
-	static const char *const dev_a[] = { "dev", NULL };
-	static const char *const drv_a[] = { "name", "queues", "rx_queue_size",
-					     "tx_queue_size", NULL };
-	static const char *const drv_names[] = { "vhost", "qemu", NULL };
-	static const char *const size_a[] = { "size", NULL };
-	static const char *const state_a[] = { "state", NULL };
-	static const char *const link[] = { "", "up", "down", NULL };
-	static const char *const vp_a[] = { "type", NULL };
-	static const char *const vp_c[] = { "parameters", NULL };
-	static const char *const params_a[] = { "interfaceid", NULL };
-	static const char *const ovs[] = { "openvswitch", NULL };
-	static const char *const order[] = { "order", NULL };
-	g_autofree char *v = NULL;
-	int e;
-
-	if (dv_is(c, "mac")) {
-		if (!dv_check_node(c, "<interface><mac>", mac_a, NULL, false,
-				   error) ||
-		    !dv_need_prop(c, "address", "<interface><mac>", &v, error))
-			return false;
-		if (!dv_parse_mac(v, i->mac))
-			return dv_fail(error, VIR_ERR_XML_ERROR,
-				       "malformed MAC address '%.40s'", v);
-		if (i->mac[0] & 1)
-			return dv_fail(error, VIR_ERR_XML_ERROR,
-				       "MAC address '%s' is multicast", v);
-		return true;
-	}
-	if (dv_is(c, "model")) {
-		if (!dv_check_node(c, "<interface><model>", model_a, NULL,
-				   false, error) ||
-		    !dv_need_prop(c, "type", "<interface><model>", &v, error))
-			return false;
-		/* virt-install writes e1000 (e1000e on q35) for any URI
-		 * but qemu's: accepted and kept; only virtio will be given
-		 * to guests (see duvisor_domain_def_vmm_args). */
-		if (dv_enum_lookup(models, v) < 0)
-			return dv_fail(error, VIR_ERR_CONFIG_UNSUPPORTED,
-				       "interface model '%.40s' is not "
-				       "supported (virtio)", v);
-		g_free(i->model);
-		i->model = g_steal_pointer(&v);
-		return true;
-	}
-	if (dv_is(c, "target")) {
-		if (!dv_check_node(c, "<interface><target>", dev_a, NULL, false,
-				   error) ||
-		    !dv_need_prop(c, "dev", "<interface><target>", &v, error))
-			return false;
-		if (strlen(v) > 15 || strspn(v, "abcdefghijklmnopqrstuvwxyz"
-					     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "0123456789_.-") != strlen(v))
-			return dv_fail(error, VIR_ERR_XML_ERROR,
-				       "invalid interface name '%.40s'", v);
-		/* Generated names are live state, not configuration. */
-		g_free(i->target);
-		i->target = g_str_has_prefix(v, DUVISOR_TAP_PREFIX) ||
-			    g_str_has_prefix(v, "vnet") ? NULL :
-			    g_steal_pointer(&v);
-		return true;
-	}
-	if (dv_is(c, "driver")) {
-		if (!dv_check_node(c, "<interface><driver>", drv_a, NULL,
-				   false, error) ||
-		    !dv_prop_enum(c, "name", "<interface><driver>", drv_names,
-				  false, &e, error) ||
-		    !dv_prop_uint(c, "queues", "<interface><driver>", 1, 256,
-				  &i->queues, error) ||
-		    !dv_prop_uint(c, "rx_queue_size", "<interface><driver>",
-				  1, 32768, &i->rx_queue_size, error) ||
-		    !dv_prop_uint(c, "tx_queue_size", "<interface><driver>",
-				  1, 32768, &i->tx_queue_size, error))
-			return false;
-		i->driver_name = e < 0 ? NULL : g_strdup(drv_names[e]);
-		return true;
-	}
-	if (dv_is(c, "mtu"))
-		return dv_check_node(c, "<interface><mtu>", size_a, NULL,
-				     false, error) &&
-		       dv_prop_uint(c, "size", "<interface><mtu>", 68, 65535,
-				    &i->mtu, error);
-	if (dv_is(c, "link")) {
-		if (!dv_check_node(c, "<interface><link>", state_a, NULL,
-				   false, error) ||
-		    !dv_prop_enum(c, "state", "<interface><link>", link, true,
-				  &e, error))
-			return false;
-		i->link_up = (enum duvisor_tristate)e;
-		return true;
-	}
-	if (dv_is(c, "virtualport")) {
-		if (!dv_check_node(c, "<interface><virtualport>", vp_a, vp_c,
-				   false, error) ||
-		    !dv_check_once(c, "<interface><virtualport>", NULL,
-				   error) ||
-		    !dv_prop_enum(c, "type", "<interface><virtualport>", ovs,
-				  true, &e, error))
-			return false;
-		i->virtualport_ovs = true;
-		DV_FOR_EACH_ELEMENT(p, c) {
-			if (!dv_check_node(p, "<virtualport><parameters>",
-					   params_a, NULL, false, error) ||
-			    !string_prop(p, "interfaceid",
-					 "<virtualport><parameters>", false,
-					 false, &v, error))
-				return false;
-			g_free(i->ovs_interfaceid);
-			i->ovs_interfaceid = g_steal_pointer(&v);
-		}
-		return true;
-	}
-	/* <boot> */
-	return dv_check_node(c, "<interface><boot>", order, NULL, false,
-			     error) &&
-	       dv_prop_uint(c, "order", "<interface><boot>", 1, 255,
-			    &i->boot_order, error);
-}
-
-static bool parse_interface(struct duvisor_domain_def *def, xmlNode *n,
-			    GError **error)
-{
-	static const char *const attrs[] = { "type", NULL };
-	static const char *const children[] = { "mac", "source", "model",
-		"target", "driver", "mtu", "link", "virtualport", "boot",
-		DEVICE_COMMON, NULL };
-	static const char *const net_a[] = { "network", NULL };
-	static const char *const br_a[] = { "bridge", NULL };
-	struct duvisor_net_def *i = g_new0(struct duvisor_net_def, 1);
-	bool have_mac = false;
-	int v;
-
-	g_ptr_array_add(def->nets, i);
-	if (!dv_check_node(n, "<interface>", attrs, children, false, error) ||
-	    !dv_check_once(n, "<interface>", NULL, error) ||
-	    !dv_prop_enum(n, "type", "<interface>", dv_net_type_names, true,
-			  &v, error))
-		return false;
-	i->type = (enum duvisor_net_type)v;
-	DV_FOR_EACH_ELEMENT(c, n) {
-		if (skip_common(c))
-			continue;
-		if (dv_is(c, "source")) {
-			bool net = i->type == DUVISOR_NET_NETWORK;
-
-			if (i->type != DUVISOR_NET_NETWORK &&
-			    i->type != DUVISOR_NET_BRIDGE)
-				return dv_fail(error, VIR_ERR_XML_ERROR,
-					       "<interface type='%s'> takes "
-					       "no <source>",
-					       dv_net_type_names[i->type]);
-			g_free(i->source);
-			if (!dv_check_node(c, "<interface><source>",
-					   net ? net_a : br_a, NULL, false,
-					   error) ||
-			    !string_prop(c, net ? "network" : "bridge",
-					 "<interface><source>", true, false,
-					 &i->source, error))
-				return false;
-			continue;
-		}
-		have_mac |= dv_is(c, "mac");
-		if (!parse_iface_child(i, c, error))
-			return false;
-	}
-	if (!i->source && (i->type == DUVISOR_NET_NETWORK ||
-			   i->type == DUVISOR_NET_BRIDGE))
-		return dv_fail(error, VIR_ERR_XML_ERROR,
-			       "<interface type='%s'> needs a <source>",
-			       dv_net_type_names[i->type]);
-	if (!have_mac) {
-		guint32 r = g_random_int();
-
-		i->mac[0] = 0x52, i->mac[1] = 0x54, i->mac[2] = 0x00;
-		i->mac[3] = (uint8_t)(r >> 16);
-		i->mac[4] = (uint8_t)(r >> 8);
-		i->mac[5] = (uint8_t)r;
-	}
-	return true;
-}
-
 static bool parse_chr(struct duvisor_domain_def *def, xmlNode *n,
 		      bool console, GError **error)
 {
@@ -425,7 +219,7 @@ static bool parse_chr(struct duvisor_domain_def *def, xmlNode *n,
 			g_free(chr->path);
 			/* A pty's path is live state: ignored. */
 			if (chr->type != DUVISOR_CHR_PTY &&
-			    !string_prop(c, "path", where, true, true,
+			    !dv_string_prop(c, "path", where, true, true,
 					 &chr->path, error))
 				return false;
 		} else if (dv_is(c, "target")) {
@@ -454,7 +248,7 @@ static bool parse_chr(struct duvisor_domain_def *def, xmlNode *n,
 			g_free(chr->log_file);
 			if (!dv_check_node(c, where, log_a, NULL, false,
 					   error) ||
-			    !string_prop(c, "file", where, true, true,
+			    !dv_string_prop(c, "file", where, true, true,
 					 &chr->log_file, error) ||
 			    !dv_prop_tristate(c, "append", where, false,
 					      &chr->log_append, error))
@@ -529,7 +323,7 @@ bool dv_parse_devices(struct duvisor_domain_def *def, xmlNode *devices,
 		} else if (dv_is(c, "disk")) {
 			ok = parse_disk(def, c, error);
 		} else if (dv_is(c, "interface")) {
-			ok = parse_interface(def, c, error);
+			ok = dv_parse_interface(def, c, error);
 		} else if (dv_is(c, "serial") || dv_is(c, "console")) {
 			ok = parse_chr(def, c, dv_is(c, "console"), error);
 		} else if (dv_is(c, "rng")) {

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Domain XML formatter. The output parses back to an equal definition;
- * live data (id, pty path, aliases, tap names, vsock cid, VNC port) is
- * added when given and dropped again by the parser.
+ * live data (id, pty path, aliases, tap names and network ports, vsock
+ * cid, VNC port) is added when given and dropped again by the parser.
  */
 #include <stdarg.h>
 #include <string.h>
@@ -240,11 +240,15 @@ static void format_disk(struct out *o, const struct duvisor_disk_def *d)
 static void format_net(struct out *o, const struct duvisor_net_def *n,
 		       guint index)
 {
+	const struct duvisor_net_live *live = NULL;
 	const char *tap = n->target;
 	char mac[18];
 
-	if (o->live && !tap && index < o->live->n_tap_names)
-		tap = o->live->tap_names[index];
+	if (o->live && index < o->live->n_nets)
+		live = &o->live->nets[index];
+	/* A tap named in the configuration is the one it runs with. */
+	if (live && live->tap && !tap)
+		tap = live->tap;
 	duvisor_mac_format(n->mac, mac);
 	open_tag(o, "interface");
 	attr(o, "type", dv_net_type_names[n->type]);
@@ -256,24 +260,17 @@ static void format_net(struct out *o, const struct duvisor_net_def *n,
 		open_tag(o, "source");
 		attr(o, n->type == DUVISOR_NET_NETWORK ? "network" : "bridge",
 		     n->source);
-		end_empty(o);
-	}
-	if (n->virtualport_ovs) {
-		open_tag(o, "virtualport");
-		attr(o, "type", "openvswitch");
-		if (n->ovs_interfaceid) {
-			begin(o);
-			open_tag(o, "parameters");
-			attr(o, "interfaceid", n->ovs_interfaceid);
-			end_empty(o);
-			close_tag(o, "virtualport");
-		} else {
-			end_empty(o);
+		/* Where libvirt shows a running domain's network port. */
+		if (live && n->type == DUVISOR_NET_NETWORK) {
+			attr(o, "portid", live->portid);
+			attr(o, "bridge", live->bridge);
 		}
+		end_empty(o);
 	}
 	if (tap) {
 		open_tag(o, "target");
 		attr(o, "dev", tap);
+		attr_tri(o, "managed", n->target_managed, true);
 		end_empty(o);
 	}
 	if (n->model) {

@@ -72,13 +72,19 @@ bool dv_parse_u64(const char *str, uint64_t *out);
 /* A path or name: non-empty, no control characters; absolute if @abs. */
 bool dv_check_string(const char *value, const char *what, bool abs,
 		     GError **error);
+/* A required-when-asked, non-empty, control-free attribute (*out
+ * g_malloc'ed, NULL when absent). */
+bool dv_string_prop(xmlNode *n, const char *name, const char *where,
+		    bool required, bool abs, char **out, GError **error);
 /* The subtree serialised as it was written (namespaces made local). */
 char *dv_raw_xml(xmlNode *node);
-bool dv_parse_mac(const char *str, uint8_t mac[6]);
 
 /* --- devices (domain_conf_devices.c, domain_conf_misc.c) --- */
 bool dv_parse_devices(struct duvisor_domain_def *def, xmlNode *devices,
 		      GError **error);
+/* <interface> (domain_conf_net.c). */
+bool dv_parse_interface(struct duvisor_domain_def *def, xmlNode *n,
+			GError **error);
 bool dv_parse_rng(struct duvisor_domain_def *def, xmlNode *n, GError **error);
 bool dv_parse_memballoon(struct duvisor_domain_def *def, xmlNode *n,
 			 GError **error);

@@ -52,19 +52,28 @@ static bool lacking(struct args *a, const char *fmt, ...)
 	return true;
 }
 
-/* A file for the VMM; returns its "fd:N"-style number. */
-static int pass_file(struct args *a, const char *what,
-		     enum duvisor_vmm_file_kind kind, const char *path,
-		     int open_flags)
+/* A file for the VMM, numbered after the others. */
+static struct duvisor_vmm_file *new_file(struct args *a, const char *what,
+					 enum duvisor_vmm_file_kind kind)
 {
 	struct duvisor_vmm_file *f = g_new0(struct duvisor_vmm_file, 1);
 
 	f->kind = kind;
 	f->what = what;
 	f->target_fd = FIRST_PASSED_FD + (int)a->files->len;
+	g_ptr_array_add(a->files, f);
+	return f;
+}
+
+/* A file for the VMM; returns its "fd:N"-style number. */
+static int pass_file(struct args *a, const char *what,
+		     enum duvisor_vmm_file_kind kind, const char *path,
+		     int open_flags)
+{
+	struct duvisor_vmm_file *f = new_file(a, what, kind);
+
 	f->path = g_strdup(path);
 	f->open_flags = open_flags;
-	g_ptr_array_add(a->files, f);
 	return f->target_fd;
 }
 
@@ -268,20 +277,37 @@ static bool balloon_args(struct args *a, const struct duvisor_domain_def *def)
 	return true;
 }
 
-static bool device_args(struct args *a, const struct duvisor_domain_def *def)
+/* Each interface is a tap the manager opens (domain_net.c in the daemon);
+ * the VMM numbers its NICs eth0, eth1... in this, the document's, order,
+ * as libvirt's PCI slots would.  The parser allows no more than the VMM
+ * takes (DUVISOR_MAX_NICS). */
+static bool net_args(struct args *a, const struct duvisor_domain_def *def)
 {
-	if (!disk_args(a, def))
-		return false;
 	for (guint i = 0; i < def->nets->len; i++) {
-		char mac[18];
-
 		const struct duvisor_net_def *n = duvisor_def_net(def, i);
+		g_autofree char *spec = NULL;
+		char mac[18];
+		struct duvisor_vmm_file *f;
 
 		duvisor_mac_format(n->mac, mac);
-		if (!lacking(a, "network interface %s (model %s)", mac,
-			     n->model ? n->model : "virtio"))
+		if ((n->queues > 1 &&
+		     !lacking(a, "interface %s: %u queues (multiqueue)", mac,
+			      n->queues)) ||
+		    (n->link_up == DUVISOR_OFF &&
+		     !lacking(a, "interface %s: link state 'down'", mac)))
 			return false;
+		f = new_file(a, "tap", DUVISOR_VMM_FILE_TAP);
+		f->net = i;
+		spec = g_strdup_printf("fd=%d,mac=%s", f->target_fd, mac);
+		add(a, "--net", spec);
 	}
+	return true;
+}
+
+static bool device_args(struct args *a, const struct duvisor_domain_def *def)
+{
+	if (!disk_args(a, def) || !net_args(a, def))
+		return false;
 	for (guint i = 1; i < def->serials->len; i++)
 		if (!lacking(a, "serial port %d",
 			     duvisor_def_serial(def, i)->port))

@@ -222,6 +222,19 @@ bool dv_check_string(const char *value, const char *what, bool abs,
 	return true;
 }
 
+bool dv_string_prop(xmlNode *n, const char *name, const char *where,
+		    bool required, bool abs, char **out, GError **error)
+{
+	g_autofree char *what = g_strdup_printf("attribute '%s' on %s", name,
+						where);
+
+	*out = dv_prop(n, name);
+	if (!*out)
+		return !required || dv_fail(error, VIR_ERR_XML_ERROR,
+					    "missing %s", what);
+	return dv_check_string(*out, what, abs, error);
+}
+
 char *dv_raw_xml(xmlNode *node)
 {
 	/* A copy in its own document carries the namespace declarations it

@@ -15,6 +15,7 @@
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
 #include "domain_memory.h"
+#include "domain_net.h"
 #include "domain_status.h"
 #include "events.h"
 #include "launch.h"
@@ -60,6 +61,8 @@ struct dv_vm {
 	/* Our end of the VMM's --wait-fd: closed once it is in its cgroup
 	 * (registered with machined), -1 after. */
 	int gate_fd;
+	/* The host side of its interfaces (domain_net.h), NULL before. */
+	GPtrArray *nics;
 };
 
 static const struct dv_vmm_ops vmm_ops;
@@ -148,6 +151,9 @@ static void vm_free(struct dv_vm *vm)
 	dv_vmm_free(vm->vmm);
 	if (vm->gate_fd >= 0)
 		close(vm->gate_fd);
+	/* Released (if the VMM is gone) by whoever freed it. */
+	if (vm->nics)
+		g_ptr_array_unref(vm->nics);
 	g_free(vm);
 }
 
@@ -170,7 +176,6 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 	g_auto(dv_launch) launch = { .gate_fd = -1 };
 	g_autoptr(GError) err = NULL;
 	g_autofree char *log_path = dv_domain_log_path(dom);
-	g_autoptr(GString) cmdline = g_string_new(NULL);
 	struct dv_vmm_spawn args = {
 		.log_path = log_path,
 		.uid = config->vmm_uid,
@@ -191,15 +196,7 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 	args.n_fds = launch.fds->len;
 	args.pty = launch.pty;
 	args.control_path = launch.control_path;
-	for (guint i = 0; i + 1 < launch.argv->len; i++) {
-		g_autofree char *q = g_shell_quote(
-			g_ptr_array_index(launch.argv, i));
-
-		g_string_append_printf(cmdline, "%s%s", i ? " " : "", q);
-	}
-	dv_log_append(log_path, "starting up: %s", cmdline->str);
-	if (launch.pty)
-		dv_log_append(log_path, "serial console on %s", launch.pty);
+	dv_launch_log(&launch, log_path);
 	for (guint i = 0; i < warnings->len; i++) {
 		const char *w = g_ptr_array_index(warnings, i);
 
@@ -217,6 +214,9 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 		close(vm->gate_fd);
 	vm->gate_fd = launch.gate_fd;
 	launch.gate_fd = -1;
+	if (vm->nics)
+		g_ptr_array_unref(vm->nics);
+	vm->nics = g_steal_pointer(&launch.nics);
 	DV_INFO("domain '%s': duvisor-vmm started (pid %d)",
 		dv_domain_name(dom), (int)dv_vmm_pid(vm->vmm));
 	return true;
@@ -285,6 +285,7 @@ static void stop_domain(struct dv_domain *dom, int reason, int detail,
 		reason);
 	dv_console_close_domain(dom);
 	dv_launch_cleanup(config, dv_domain_uuid(dom), dom->def);
+	dv_nics_release(vm->nics);
 	dom->vm = NULL;
 	dom->id = -1;
 	dv_domain_set_state(dom, VIR_DOMAIN_SHUTOFF, reason);
@@ -398,6 +399,9 @@ static void on_vmm_exited(struct dv_vmm *vmm, const struct dv_vmm_exit *ex,
 	dv_vmm_log(vmm, "duvisor-vmm ended: %s", how);
 	dv_vmm_free(vmm);
 	vm->vmm = NULL;
+	/* Its taps went with it; their network ports are ours to delete,
+	 * before a restart asks for new ones. */
+	dv_nics_release(vm->nics);
 	dv_machined_terminate(dv_domain_name(dom), dom->id);
 	dv_console_close_domain(dom);
 	classify_exit(vm, ex, &reason, &detail, &shutdown);
@@ -710,6 +714,11 @@ uint64_t dv_domain_cpu_time(struct dv_domain *dom)
 	return ns;
 }
 
+GPtrArray *dv_domain_nics(struct dv_domain *dom)
+{
+	return dom->vm ? dom->vm->nics : NULL;
+}
+
 bool dv_domain_vmm_identity(struct dv_domain *dom, int64_t *pid,
 			    uint64_t *start_time, const char **pty,
 			    bool *starting)
@@ -727,7 +736,7 @@ bool dv_domain_vmm_identity(struct dv_domain *dom, int64_t *pid,
 
 bool dv_domain_adopt(struct dv_domain *dom, int id, int64_t pid,
 		     uint64_t start_time, const char *pty, int state,
-		     int reason)
+		     int reason, GPtrArray *nics)
 {
 	g_autofree char *log_path = dv_domain_log_path(dom);
 	g_autofree char *control = dv_launch_control_path(config,
@@ -735,12 +744,15 @@ bool dv_domain_adopt(struct dv_domain *dom, int id, int64_t pid,
 	g_autoptr(GError) err = NULL;
 	struct dv_vm *vm = vm_new(dom);
 
+	vm->nics = nics;
 	vm->vmm = dv_vmm_adopt((pid_t)pid, start_time, pty, log_path, control,
 			       &vmm_ops, vm, &err);
 	if (!vm->vmm) {
 		DV_INFO("domain '%s': %s", dv_domain_name(dom), err->message);
 		dv_log_append(log_path, "%s while virtduvisord was away",
 			      err->message);
+		/* Gone, or killed as nobody could steer it. */
+		dv_nics_release(vm->nics);
 		vm_free(vm);
 		return false;
 	}
@@ -772,6 +784,7 @@ void dv_lifecycle_shutdown(void)
 		if (vm->job != JOB_NONE && vm->vmm) {
 			dv_vmm_kill(vm->vmm);
 			dv_status_remove(dom);
+			dv_nics_release(vm->nics);
 		}
 		finish_waiters(dom, &vm->start_waiters, err);
 		finish_waiters(dom, &vm->reset_waiters, err);

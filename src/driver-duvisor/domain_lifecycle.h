@@ -85,13 +85,19 @@ bool dv_domain_vmm_identity(struct dv_domain *dom, int64_t *pid,
 			    uint64_t *start_time, const char **pty,
 			    bool *starting);
 
+/* The host side of an active domain's interfaces (struct dv_nic *,
+ * domain_net.h), NULL when inactive. */
+GPtrArray *dv_domain_nics(struct dv_domain *dom);
+
 /* Sends a lifecycle event about @dom (its current id). */
 void dv_domain_event(struct dv_domain *dom, int event, int detail);
 
 /* Re-adopts the running VMM described in run_dir for @dom (inactive so
- * far; domain_status.c read it).  true when it is running again. */
+ * far; domain_status.c read it) with its interfaces @nics (taken).  true
+ * when it is running again; else the VMM is gone and so are the
+ * interfaces' network ports. */
 bool dv_domain_adopt(struct dv_domain *dom, int id, int64_t pid,
 		     uint64_t start_time, const char *pty, int state,
-		     int reason);
+		     int reason, GPtrArray *nics);
 
 #endif

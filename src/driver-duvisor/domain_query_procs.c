@@ -6,6 +6,7 @@
 #include <libvirt/libvirt.h>
 
 #include "domain_lifecycle.h"
+#include "domain_net.h"
 #include "domain_procs.h"
 
 /* ---- lookups ------------------------------------------------------------ */
@@ -293,6 +294,7 @@ static int domain_get_xml_desc(struct rpc_call *call, void *args, void *ret,
 	dv_domain_get_xml_desc_ret *r = ret;
 	unsigned int flags = ((dv_domain_flags_args *)args)->flags;
 	struct duvisor_domain_live live = { 0 };
+	g_autofree struct duvisor_net_live *nets = NULL;
 	GET_DOMAIN(dv_domain_flags_args, err);
 
 	if (flags & ~known) {
@@ -314,6 +316,8 @@ static int domain_get_xml_desc(struct rpc_call *call, void *args, void *ret,
 	} else {
 		live.id = dom->id;
 		live.console_pty = dv_domain_console_pty(dom);
+		live.nets = nets = dv_nics_live(dv_domain_nics(dom),
+						&live.n_nets);
 		r->xml = duvisor_domain_def_format(dom->def, &live, flags);
 	}
 	if (!r->xml) {
@@ -458,6 +462,51 @@ static int domain_get_vcpus_flags(struct rpc_call *call, void *args,
 	return RPC_HANDLER_OK;
 }
 
+/* A NIC's counters: those of its tap, from the guest's side (rx is what
+ * the guest received), as libvirt gives them. */
+static int domain_interface_stats(struct rpc_call *call, void *args,
+				  void *ret, struct rpc_error *err)
+{
+	dv_domain_interface_stats_args *a = args;
+	dv_domain_interface_stats_ret *r = ret;
+	g_autoptr(GError) gerr = NULL;
+	struct dv_tap_stats st;
+	const struct dv_nic *nic = NULL;
+	GPtrArray *nics;
+	int i;
+	GET_DOMAIN(dv_domain_interface_stats_args, err);
+
+	nics = dv_domain_nics(dom);
+	if (!nics) {
+		rpc_error_set(err, VIR_ERR_OPERATION_INVALID,
+			      "domain '%s' is not running",
+			      dv_domain_name(dom));
+		return RPC_HANDLER_ERROR;
+	}
+	i = dv_nics_find(nics, dom->def, a->device);
+	if (i >= 0 && (guint)i < nics->len)
+		nic = g_ptr_array_index(nics, i);
+	if (!nic || !nic->tap) {
+		rpc_error_set(err, VIR_ERR_INVALID_ARG,
+			      "invalid path, '%s' is not a known interface",
+			      a->device);
+		return RPC_HANDLER_ERROR;
+	}
+	if (!dv_tap_stats(nic->tap, &st, &gerr)) {
+		dv_procs_set_error(err, gerr);
+		return RPC_HANDLER_ERROR;
+	}
+	r->rx_bytes = st.rx_bytes;
+	r->rx_packets = st.rx_packets;
+	r->rx_errs = st.rx_errs;
+	r->rx_drop = st.rx_drop;
+	r->tx_bytes = st.tx_bytes;
+	r->tx_packets = st.tx_packets;
+	r->tx_errs = st.tx_errs;
+	r->tx_drop = st.tx_drop;
+	return RPC_HANDLER_OK;
+}
+
 static const struct rpc_proc_def procs[] = {
 	RPC_PROC(DV_PROC_DOMAIN_LOOKUP_BY_ID, domain_lookup_by_id,
 		 dv_domain_lookup_by_id_args, dv_domain_ret, 0),
@@ -505,6 +554,9 @@ static const struct rpc_proc_def procs[] = {
 		 dv_domain_only_args, dv_int_ret, 0),
 	RPC_PROC(DV_PROC_DOMAIN_GET_VCPUS_FLAGS, domain_get_vcpus_flags,
 		 dv_domain_flags_args, dv_int_ret, 0),
+	RPC_PROC(DV_PROC_DOMAIN_INTERFACE_STATS, domain_interface_stats,
+		 dv_domain_interface_stats_args,
+		 dv_domain_interface_stats_ret, 0),
 };
 
 void dv_domain_query_procs_register(void)

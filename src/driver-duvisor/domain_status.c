@@ -7,6 +7,7 @@
 
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
+#include "domain_net.h"
 #include "domain_status.h"
 #include "domain_store.h"
 #include "monitor.h"
@@ -65,6 +66,7 @@ void dv_status_save(struct dv_domain *dom)
 	g_key_file_set_string(kf, GROUP, "pty", pty ? pty : "");
 	g_key_file_set_boolean(kf, GROUP, "starting", starting);
 	g_key_file_set_string(kf, GROUP, "xml", xml ? xml : "");
+	dv_nics_save(dv_domain_nics(dom), kf);
 	text = g_key_file_to_data(kf, &len, NULL);
 	if (!dv_write_file_atomic(path, text, len, 0600, &err))
 		DV_WARN("cannot save the state of '%s': %s",
@@ -98,6 +100,7 @@ static bool restore_one(const char *path)
 	g_autoptr(GKeyFile) kf = g_key_file_new();
 	g_autoptr(GError) err = NULL;
 	g_autoptr(duvisor_domain_def) def = NULL;
+	g_autoptr(GPtrArray) nics = NULL;
 	g_autofree char *xml = NULL, *pty = NULL;
 	struct dv_domain *dom;
 	bool created = false;
@@ -127,8 +130,10 @@ static bool restore_one(const char *path)
 	pty = g_key_file_get_string(kf, GROUP, "pty", NULL);
 	if (pty && !*pty)
 		g_clear_pointer(&pty, g_free);
+	nics = dv_nics_load(kf);
 	if (g_key_file_get_boolean(kf, GROUP, "starting", NULL)) {
 		kill_unstarted((pid_t)pid, start_time, def->name);
+		dv_nics_release(nics);
 		return false;
 	}
 	if (pid <= 0 || id <= 0 || (state != VIR_DOMAIN_RUNNING &&
@@ -164,7 +169,7 @@ static bool restore_one(const char *path)
 		dom->persistent = true;
 	}
 	if (dv_domain_adopt(dom, id, (int64_t)pid, start_time, pty, state,
-			    reason))
+			    reason, g_steal_pointer(&nics)))
 		return true;
 	/* Gone meanwhile. */
 	if (created) {

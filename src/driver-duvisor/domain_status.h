@@ -4,7 +4,8 @@
  * after it restarts, kept in run_dir (state_dir) as one key file per
  * running domain, NAME.status: the VMM's pid and start time (which
  * together identify the process), the domain id, console pty, state and
- * reason, persistence, and the definition it runs with.
+ * reason, persistence, the definition it runs with, and the host side of
+ * its interfaces (taps, bridges, network ports: domain_net.h).
  *
  * Written atomically when a VMM is started (marked "starting") and when
  * its machine runs, pauses, resumes or restarts; removed when the domain

@@ -12,7 +12,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "domain_net.h"
 #include "launch.h"
+#include "process.h"
 #include "unix_address.h"
 
 static bool open_error(GError **error, const char *what, const char *path)
@@ -83,7 +85,8 @@ static int listen_unix(const char *path, int type, GError **error)
 }
 
 /* Files, block devices (disks) and character devices (/dev/kvm,
- * /dev/null as a log): nothing that could block or is not data. */
+ * /dev/null as a log): nothing that could block or is not data.  (Taps
+ * come from domain_net.c.) */
 static bool usable_file(int fd, const struct duvisor_vmm_file *f,
 			GError **error)
 {
@@ -101,8 +104,15 @@ static bool usable_file(int fd, const struct duvisor_vmm_file *f,
 		    f->path);
 }
 
+/* The domain a launch is for. */
+struct owner {
+	const char *name;
+	const uint8_t *uuid;
+	const struct duvisor_domain_def *def;
+};
+
 static int open_file(dv_launch *l, const struct duvisor_vmm_file *f,
-		     GError **error)
+		     const struct owner *o, GError **error)
 {
 	int fd;
 
@@ -112,6 +122,9 @@ static int open_file(dv_launch *l, const struct duvisor_vmm_file *f,
 		return open_pty(&l->pty, error);
 	case DUVISOR_VMM_FILE_UNIX_LISTEN:
 		return listen_unix(f->path, SOCK_STREAM, error);
+	case DUVISOR_VMM_FILE_TAP:
+		return dv_nics_open(l->nics, o->def, f->net, o->name, o->uuid,
+				    error);
 	case DUVISOR_VMM_FILE_OPEN:
 		break;
 	}
@@ -217,18 +230,20 @@ bool dv_launch_prepare(dv_launch *l, const char *name, const uint8_t uuid[16],
 {
 	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)duvisor_vmm_file_free);
+	const struct owner o = { name, uuid, def };
 
 	memset(l, 0, sizeof(*l));
 	l->gate_fd = -1;
 	l->fds = g_array_new(FALSE, FALSE, sizeof(int));
 	l->targets = g_array_new(FALSE, FALSE, sizeof(int));
+	l->nics = dv_nics_new();
 	l->argv = duvisor_domain_def_vmm_args(def, cfg->vmm_path, 0, files,
 					      warnings, error);
 	if (!l->argv)
 		return false;
 	for (guint i = 0; i < files->len; i++) {
 		const struct duvisor_vmm_file *f = g_ptr_array_index(files, i);
-		int fd = open_file(l, f, error);
+		int fd = open_file(l, f, &o, error);
 
 		if (fd < 0)
 			return false;
@@ -240,12 +255,46 @@ bool dv_launch_prepare(dv_launch *l, const char *name, const uint8_t uuid[16],
 	       add_control(l, uuid, cfg, error) && add_gate(l, error);
 }
 
+void dv_launch_log(const dv_launch *l, const char *log_path)
+{
+	g_autoptr(GString) cmdline = g_string_new(NULL);
+
+	for (guint i = 0; i + 1 < l->argv->len; i++) {
+		g_autofree char *q = g_shell_quote(
+			g_ptr_array_index(l->argv, i));
+
+		g_string_append_printf(cmdline, "%s%s", i ? " " : "", q);
+	}
+	dv_log_append(log_path, "starting up: %s", cmdline->str);
+	if (l->pty)
+		dv_log_append(log_path, "serial console on %s", l->pty);
+	for (guint i = 0; i < l->nics->len; i++) {
+		const struct dv_nic *n = g_ptr_array_index(l->nics, i);
+
+		if (n && n->portid)
+			dv_log_append(log_path, "interface %u: tap %s on bridge "
+				      "%s, port %s of network '%s'", i, n->tap,
+				      n->bridge, n->portid, n->network);
+		else if (n)
+			dv_log_append(log_path, "interface %u: tap %s%s%s", i,
+				      n->tap, n->bridge ? " on bridge " : "",
+				      n->bridge ? n->bridge : "");
+	}
+}
+
 void dv_launch_clear(dv_launch *l)
 {
+	/* Closing our copies of the taps removes those of a launch that
+	 * failed; their network ports go too.  After a start the VMM holds
+	 * the taps, and the domain took the list. */
 	if (l->fds) {
 		for (guint i = 0; i < l->fds->len; i++)
 			close(g_array_index(l->fds, int, i));
 		g_array_unref(l->fds);
+	}
+	if (l->nics) {
+		dv_nics_release(l->nics);
+		g_ptr_array_unref(l->nics);
 	}
 	if (l->targets)
 		g_array_unref(l->targets);

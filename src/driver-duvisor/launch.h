@@ -2,8 +2,8 @@
 /*
  * Everything a duvisor-vmm gets when it starts, prepared by the
  * privileged daemon: its argv and the files it inherits (/dev/kvm, the
- * kernel and initrd, disks, the console pty or socket, logs, the control
- * socket and the start gate).  The VMM itself opens no path, so it can run
+ * kernel and initrd, disks, taps, the console pty or socket, logs, the
+ * control socket and the start gate).  The VMM itself opens no path, so it can run
  * as an unprivileged user inside its seccomp sandbox.
  */
 #ifndef DV_LAUNCH_H
@@ -19,6 +19,9 @@ typedef struct dv_launch {
 	GPtrArray *argv;	/* NULL-terminated */
 	GArray *fds;		/* our descriptors to pass (int)... */
 	GArray *targets;	/* ...and their numbers in the VMM (int) */
+	/* The host side of its interfaces (struct dv_nic *, domain_net.h):
+	 * the domain takes it once the VMM runs. */
+	GPtrArray *nics;
 	char *pty;		/* the console pty's path, or NULL */
 	char *control_path;	/* the control socket the VMM listens on */
 	/* Our end of --wait-fd: the VMM builds its machine once this is
@@ -34,7 +37,11 @@ bool dv_launch_prepare(struct dv_launch *l, const char *name,
 		       const struct duvisor_domain_def *def,
 		       const struct daemon_config *cfg, GPtrArray *warnings,
 		       GError **error);
-/* Closes what is still open (the VMM has its copies by then). */
+/* Appends to the domain's log what the VMM starts with: its command
+ * line, console and interfaces. */
+void dv_launch_log(const dv_launch *l, const char *log_path);
+/* Closes what is still open (the VMM has its copies by then) and
+ * releases the network ports still in @l->nics. */
 void dv_launch_clear(struct dv_launch *l);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(dv_launch, dv_launch_clear)
 

@@ -52,8 +52,11 @@ def _driver_dir():
 
 
 class PrivateLibvirtd:
-    def __init__(self, tmpdir):
+    def __init__(self, tmpdir, wrapper=()):
+        """@wrapper runs it (e.g. ip netns exec NS: its bridges then
+        live in that network namespace)."""
         self.dir = pathlib.Path(tmpdir)
+        self.wrapper = list(wrapper)
         self.sock = self.dir / "sock" / "libvirt-sock"
         self.log_path = self.dir / "libvirtd.log"
         self.proc = None
@@ -87,7 +90,8 @@ class PrivateLibvirtd:
                   f"-p {self.dir / 'libvirtd.pid'}")
         env = dict(os.environ, LIBVIRT_DRIVER_DIR=str(self.dir / "drivers"))
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(["unshare", "-m", "sh", "-c", script],
+        self.proc = subprocess.Popen(self.wrapper +
+                                     ["unshare", "-m", "sh", "-c", script],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self._log, stderr=self._log,
                                      env=env)
@@ -132,9 +136,11 @@ class PrivateLibvirtd:
                 objs = (conn.listAllNetworks() if scheme == "network"
                         else conn.listAllStoragePools())
                 for obj in objs:
+                    # A transient object is gone once destroyed.
+                    persistent = obj.isPersistent()
                     if obj.isActive():
                         obj.destroy()
-                    if obj.isPersistent():
+                    if persistent:
                         obj.undefine()
             finally:
                 conn.close()

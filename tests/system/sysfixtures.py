@@ -45,6 +45,23 @@ dvcontrol = _load("dv_control_client", ROOT / "tests/vmm/dvcontrol.py")
 VMM_USER_CONFIG = 'vmm_user = "nobody"\nvmm_group = "nogroup"\n'
 
 
+def privlibvirtd():
+    """tests/daemon/privlibvirtd.py (a private libvirtd), whose `from
+    conftest import ...` must find tests/daemon's conftest (loaded here as
+    dvd), not the conftest of whichever directory pytest collected
+    first."""
+    import sys
+    saved = sys.modules.get("conftest")
+    sys.modules["conftest"] = dvd
+    try:
+        return _load("dv_privlibvirtd", ROOT / "tests/daemon/privlibvirtd.py")
+    finally:
+        if saved is None:
+            del sys.modules["conftest"]
+        else:
+            sys.modules["conftest"] = saved
+
+
 def vmm_binary():
     path = os.environ.get("DUVISOR_VMM", str(ROOT / "build/src/vmm/duvisor-vmm"))
     if not os.access(path, os.X_OK):

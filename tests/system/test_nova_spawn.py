@@ -5,9 +5,11 @@ guest.py launch/resume/poweroff/delete_configuration), with the XML nova
 writes for an image with kernel and ramdisk properties and
 [libvirt] images_type = raw: the guest fixture boots from it.
 
-Left out of the XML for now: the <interface> (duvisor-vmm has no
-virtio-net yet) and the config drive (a SATA CD-ROM).  The host-side
-calls are in tests/daemon/test_nova.py.
+Left out of the XML for now: the <interface> (its tap and bridge need
+the host side of nova's network agent; guests on bridges:
+tests/system/test_interfaces.py, nova's bridge port:
+tests/daemon/test_interfaces.py) and the config drive (a SATA CD-ROM).
+The host-side calls are in tests/daemon/test_nova.py.
 """
 import base64
 import errno

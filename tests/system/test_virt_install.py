@@ -9,61 +9,42 @@ path").  So a private libvirtd (tests/daemon/privlibvirtd.py) runs here
 too, and our daemon hands it the storage procedures (delegate.h).
 
 virt-install picks virtio only for qemu:// URIs: the disks here say
-bus=virtio; its default (hda on IDE) is not given to the guest.
+bus=virtio (its default, hda on IDE, is not given to the guest) and the
+NIC model=virtio (its default, e1000, is refused).
 
 Runs inside the KVM test host, like the rest of tests/system:
 
   tests/host/run-in-host -- /usr/bin/python3 -m pytest tests/system/test_virt_install.py
 """
 import base64
-import importlib.util
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from sysfixtures import (BOOT_TIMEOUT, ROOT, dump_logs, dvd, dvh,  # noqa: F401
-                         guest_dir, libvirt, needs_real_kvm, virsh,
-                         vmm_binary)
+                         guest_dir, libvirt, needs_real_kvm, privlibvirtd,
+                         virsh, vmm_binary)
 
 POOL = "vi-pool"
 VIR_ERR_OPERATION_INVALID = 55
 VIR_ERR_NO_STORAGE_VOL = 50
 
-# --network choices that run today.  ["--network", "network=default"]
-# joins this list once duvisor-vmm has virtio-net (and the daemon gives
-# <interface> to guests); the test then also sees the guest's interface.
-NETWORKS = [["--network", "none"]]
-
-
-def _privlibvirtd():
-    """tests/daemon/privlibvirtd.py, whose `from conftest import ...` must
-    find tests/daemon's conftest (loaded by sysfixtures as dvd), not the
-    conftest of whichever directory pytest collected first."""
-    saved = sys.modules.get("conftest")
-    sys.modules["conftest"] = dvd
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "dv_privlibvirtd", ROOT / "tests/daemon/privlibvirtd.py")
-        mod = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        if saved is None:
-            del sys.modules["conftest"]
-        else:
-            sys.modules["conftest"] = saved
+# --network choices.  virt-install picks e1000 for any URI but qemu's:
+# model=virtio is needed (see test_network_needs_virtio).
+BRIDGE = "dvvibr0"
+NETWORKS = [["--network", "none"],
+            ["--network", f"bridge={BRIDGE},model=virtio"]]
 
 
 @pytest.fixture(scope="module")
 def libvirtd(tmp_path_factory):
     needs_real_kvm()
-    priv = _privlibvirtd()
+    priv = privlibvirtd()
     why = priv.unavailable()
     if why:
         pytest.skip(f"virt-install needs a storage driver: {why}")
@@ -151,44 +132,86 @@ def wait_console(daemon, name, text):
         time.sleep(0.2)
 
 
+@pytest.fixture(scope="module")
+def bridge():
+    subprocess.run(["ip", "link", "add", BRIDGE, "type", "bridge"],
+                   check=True)
+    yield BRIDGE
+    subprocess.run(["ip", "link", "del", BRIDGE], check=False)
+
+
 @pytest.mark.parametrize("network", NETWORKS, ids=lambda n: n[-1])
 def test_import_raw_disk_kernel_boot(daemon, conn, libvirt, tmp_path,
-                                     network):
+                                     network, bridge):
     """--import of a raw image with direct kernel boot: defined, running,
-    the guest sees and writes the disk; it stays defined after destroy."""
+    the guest sees and writes the disk (and its NIC, if any); it stays
+    defined after destroy."""
+    # A name per case: the console log of an earlier one must not answer.
+    name = "vi-import" if network[-1] == "none" else "vi-import-nic"
     image = tmp_path / "vi-import.raw"
     image.write_bytes(b"\0" * (16 << 20))
     cmd = ("echo VI-DISK $(cat /sys/block/vda/size) "
            "$(cat /sys/block/vda/serial); "
+           "echo VI-NIC $(cat /sys/class/net/eth0/address 2>/dev/null); "
            "echo written-by-the-vi-guest | "
            "dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null")
-    virt_install(daemon.uri, "vi-import",
+    virt_install(daemon.uri, name,
                  f"{image},format=raw,bus=virtio,serial=VI-SERIAL", cmd,
                  "wait", network)
-    dom = conn.lookupByName("vi-import")
+    dom = conn.lookupByName(name)
     assert dom.isActive() == 1 and dom.isPersistent() == 1
-    wait_console(daemon, "vi-import", "DUVISOR-CMD-EXIT=0")
-    assert "VI-DISK 32768 VI-SERIAL" in console(daemon, "vi-import")
+    wait_console(daemon, name, "DUVISOR-CMD-EXIT=0")
+    assert "VI-DISK 32768 VI-SERIAL" in console(daemon, name)
     assert image.read_bytes().startswith(b"written-by-the-vi-guest\n")
+    nic = ET.fromstring(dom.XMLDesc(0)).find("devices/interface")
+    if network[-1] == "none":
+        assert nic is None
+        assert "\nVI-NIC\n" in console(daemon, name).replace("\r", "")
+    else:
+        mac = nic.find("mac").get("address")
+        assert f"VI-NIC {mac}" in console(daemon, name)
+        assert nic.find("source").get("bridge") == bridge
+        tap = nic.find("target").get("dev")
+        assert os.path.exists(f"/sys/class/net/{bridge}/brif/{tap}")
     # Memory statistics: virt-install's balloon (its guest driver reported
     # when it started), the guest's memory and the VMM's resident set.
     stats = dict(line.split() for line in virsh(
-        daemon.uri, "dommemstat", "vi-import").stdout.splitlines() if line)
+        daemon.uri, "dommemstat", name).stdout.splitlines() if line)
     assert {"actual", "rss", "available", "unused", "usable",
             "last_update"} <= set(stats), stats
     assert int(stats["actual"]) == 262144
     assert 0 < int(stats["unused"]) < int(stats["available"]) <= 262144
     assert 0 < int(stats["rss"])
 
-    virsh(daemon.uri, "destroy", "vi-import")
+    virsh(daemon.uri, "destroy", name)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
-    assert (daemon.config_dir / "vi-import.xml").exists()
+    assert (daemon.config_dir / f"{name}.xml").exists()
     root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     assert root.findtext("os/kernel") == str(guest_dir() / "vmlinuz")
     assert "dvaction=wait" in root.findtext("os/cmdline")
     disk = root.find("devices/disk")
     assert disk.find("source").get("file") == str(image)
     assert disk.find("target").get("dev") == "vda"
+
+
+def test_network_needs_virtio(daemon, conn, tmp_path, bridge):
+    """Without model=virtio virt-install asks for an e1000, which guests
+    here would not find: refused, saying what to write instead."""
+    image = tmp_path / "vi-e1000.raw"
+    image.write_bytes(b"\0" * (1 << 20))
+    g = guest_dir()
+    r = subprocess.run(
+        ["virt-install", "--connect", daemon.uri, "--name", "vi-e1000",
+         "--memory", "256", "--osinfo", "linux2022", "--import",
+         "--disk", f"{image},format=raw,bus=virtio",
+         "--boot", f"kernel={g / 'vmlinuz'}", "--network",
+         f"bridge={bridge}", "--graphics", "none", "--noautoconsole"],
+        capture_output=True, text=True, timeout=300,
+        env=dict(os.environ, LC_ALL="C"))
+    assert r.returncode != 0
+    assert "interface model 'e1000' is not supported" in r.stderr, r.stderr
+    assert "model=virtio" in r.stderr
+    assert "vi-e1000" not in [d.name() for d in conn.listAllDomains()]
 
 
 def test_new_volume_in_dir_pool(daemon, conn, libvirt, pool):

@@ -47,9 +47,31 @@ static const struct bad bad_docs[] = {
 	  "<iotune>", true },
 	{ NULL, "<interface type='direct'><source dev='eth0'/></interface>",
 	  UNSUP, "'direct'", true },
-	{ NULL, "<interface type='user'><model type='ne2k_pci'/></interface>",
-	  UNSUP, "ne2k_pci", true },
-	{ NULL, "<interface type='user'><bandwidth/></interface>", UNSUP,
+	{ NULL, "<interface type='ethernet'><model type='ne2k_pci'/>"
+	  "</interface>", UNSUP, "ne2k_pci", true },
+	/* Models libvirt knows but guests would not find: virtio only. */
+	{ NULL, "<interface type='network'><source network='default'/>"
+	  "<model type='e1000'/></interface>", UNSUP, "model=virtio", true },
+	{ NULL, "<interface type='bridge'><source bridge='br0'/><model "
+	  "type='rtl8139'/></interface>", UNSUP, "'rtl8139'", true },
+	{ NULL, "<interface type='user'/>", UNSUP, "type='user'", true },
+	{ NULL, "<interface type='vhostuser'/>", UNSUP, "'vhostuser'", true },
+	{ NULL, "<interface type='bridge'><source bridge='br-int'/>"
+	  "<virtualport type='openvswitch'/></interface>", UNSUP,
+	  "Open vSwitch", true },
+	{ NULL, "<interface type='bridge'><source bridge='br0'/><target "
+	  "dev='tap0' managed='no'/></interface>", UNSUP, "managed='no'",
+	  false },
+	{ NULL, "<interface type='ethernet'><target dev='t' managed='maybe'/>"
+	  "</interface>", UNSUP, "'maybe'", true },
+	{ NULL, "<interface type='ethernet'><source bridge='br0'/>"
+	  "</interface>", XML_ERR, "no <source>", true },
+	{ NULL, "<interface type='network'><source network='n' portid='x'/>"
+	  "</interface>", XML_ERR, "portid", true },
+	{ NULL, "<interface type='ethernet'/><interface type='ethernet'/>"
+	  "<interface type='ethernet'/><interface type='ethernet'/>"
+	  "<interface type='ethernet'/>", UNSUP, "at most 4", false },
+	{ NULL, "<interface type='ethernet'><bandwidth/></interface>", UNSUP,
 	  "<bandwidth>", true },
 	{ NULL, "<serial type='tcp'><source mode='bind' host='0.0.0.0' "
 	  "service='4555'/></serial>", UNSUP, "'tcp'", true },
@@ -96,9 +118,9 @@ static const struct bad bad_docs[] = {
 	{ NULL, "<disk><source file='/d'/><target dev='vda'/><target "
 	  "dev='vdb'/></disk>", XML_ERR, "twice", true },
 	{ NULL, "<interface type='network'/>", XML_ERR, "<source>", true },
-	{ NULL, "<interface type='user'><mac address='01:00:5e:00:00:01'/>"
+	{ NULL, "<interface type='ethernet'><mac address='01:00:5e:00:00:01'/>"
 	  "</interface>", XML_ERR, "multicast", true },
-	{ NULL, "<interface type='user'><mac address='52:54:00:1:2:3'/>"
+	{ NULL, "<interface type='ethernet'><mac address='52:54:00:1:2:3'/>"
 	  "</interface>", XML_ERR, "MAC", true },
 	{ NULL, "<interface type='ethernet'><target dev='this-name-is-too-"
 	  "long'/></interface>", XML_ERR, "interface name", true },
@@ -135,8 +157,14 @@ static const struct bad bad_docs[] = {
 	  "<disk><source file='/b'/><target dev='vda'/></disk>", XML_ERR,
 	  "'vda' used twice", false },
 	{ NULL, "<disk><source file='/a'/><target dev='vda'/><boot order='1'/>"
-	  "</disk><interface type='user'><boot order='1'/></interface>",
+	  "</disk><interface type='ethernet'><boot order='1'/></interface>",
 	  XML_ERR, "boot order 1", false },
+	{ NULL, "<interface type='ethernet'><mac address='52:54:00:00:00:01'/>"
+	  "</interface><interface type='ethernet'><mac address='52:54:00:00:"
+	  "00:01'/></interface>", XML_ERR, "two interfaces", false },
+	{ NULL, "<interface type='ethernet'><target dev='t0'/></interface>"
+	  "<interface type='ethernet'><target dev='t0'/></interface>",
+	  XML_ERR, "'t0' is used twice", false },
 	{ NULL, "<serial><target port='1'/></serial><serial><target port="
 	  "'1'/></serial>", XML_ERR, "port 1", false },
 	{ NULL, "<serial/><serial/><serial/><serial/><serial/>", UNSUP,
@@ -306,7 +334,7 @@ static void test_hostile(void)
 	/* Thousands of devices of one kind. */
 	g = g_string_new(NULL);
 	for (int i = 0; i < 2000; i++)
-		g_string_append(g, "<interface type='user'/>");
+		g_string_append(g, "<interface type='ethernet'/>");
 	many = g_string_free(g, FALSE);
 	xml = dc_domain(NULL, many);
 	dc_expect_error(xml, UNSUP, "too many");

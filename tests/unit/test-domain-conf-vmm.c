@@ -39,6 +39,12 @@ static char *args_of(const char *xml, unsigned flags, GPtrArray *warnings)
 			g_string_append_printf(plan, " <fd %d: listen %s>",
 					       f->target_fd, f->path);
 			break;
+		case DUVISOR_VMM_FILE_TAP:
+			g_assert_null(f->path);
+			g_string_append_printf(plan, " <fd %d: tap of "
+					       "interface %u>", f->target_fd,
+					       f->net);
+			break;
 		case DUVISOR_VMM_FILE_OPEN:
 			g_string_append_printf(
 				plan, " <fd %d: %s %s%s%s>", f->target_fd,
@@ -92,14 +98,15 @@ static void test_virt_install(void)
 
 	g_assert_cmpstr(args, ==, VMM_PATH " --kvm-fd 3 --kernel-fd 4 "
 			"--initrd-fd 5 --cmdline console=ttyS0 root=/dev/vda "
-			"--memory 1024M --cpus 2 --console fd:6 --balloon=free-page-reporting=on <fd 3: "
-			"/dev/kvm rw> <fd 4: /var/lib/libvirt/boot/vmlinuz ro> "
+			"--memory 1024M --cpus 2 --console fd:6 --net "
+			"fd=7,mac=00:16:3e:5d:a1:07 --balloon=free-page-reporting=on "
+			"<fd 3: /dev/kvm rw> "
+			"<fd 4: /var/lib/libvirt/boot/vmlinuz ro> "
 			"<fd 5: /var/lib/libvirt/boot/initrd.img ro> "
-			"<fd 6: pty>");
-	/* The disk and the NIC are skipped, and said so. */
-	g_assert_cmpuint(w->len, ==, 2);
+			"<fd 6: pty> <fd 7: tap of interface 0>");
+	/* The IDE disk is skipped, and said so. */
+	g_assert_cmpuint(w->len, ==, 1);
 	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "disk 'hda'"));
-	g_assert_nonnull(strstr(g_ptr_array_index(w, 1), "model e1000"));
 	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT, "disk 'hda'");
 }
 
@@ -114,10 +121,13 @@ static void test_nova(void)
 	g_assert_nonnull(strstr(args, " <fd 6: pty> <fd 7: /var/lib/nova/"
 				"instances/6f1d3b0a-2e4c-4a8b-9c7d-5e6f7a8b9c0d/"
 				"console.log wo append>"));
-	/* A qcow2 disk, the config CD-ROM, NIC, VNC, video, USB tablet; the
-	 * RNG and the balloon with its statistics are given. */
-	g_assert_nonnull(strstr(args, " --rng --balloon=stats-period=10,free-page-reporting=on "));
-	g_assert_cmpuint(w->len, ==, 6);
+	/* A qcow2 disk, the config CD-ROM, VNC, video, USB tablet; the NIC,
+	 * the RNG and the balloon with its statistics are given. */
+	g_assert_nonnull(strstr(args, " --net fd=8,mac=fa:16:3e:2b:7c:91 "
+				"--rng --balloon=stats-period=10,"
+				"free-page-reporting=on "));
+	g_assert_nonnull(strstr(args, " <fd 8: tap of interface 0>"));
+	g_assert_cmpuint(w->len, ==, 5);
 }
 
 static void test_full(void)
@@ -125,24 +135,30 @@ static void test_full(void)
 	g_autofree char *xml = dc_fixture("domain-full.xml");
 	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
 	g_autofree char *args = args_of(xml, 0, w);
-	gboolean hotplug = FALSE, ps2 = FALSE;
+	gboolean hotplug = FALSE, ps2 = FALSE, queues = FALSE;
 
 	g_assert_nonnull(strstr(args, " --memory 2048M --cpus 2 --console "
 				"fd:6 --disk fd=7,serial=ROOT-0001 --disk fd=8 "
-				"--rng --balloon=stats-period=5,deflate-on-oom=on,"
-				"target=1572864K --no-reboot <fd 3: /dev/kvm rw> "
+				"--net fd=9,mac=52:54:00:ab:cd:ef --net fd=10,"));
+	g_assert_nonnull(strstr(args, " --rng --balloon=stats-period=5,"
+				"deflate-on-oom=on,target=1572864K --no-reboot "
+				"<fd 3: /dev/kvm rw> "
 				"<fd 4: /boot/vmlinuz ro> <fd 5: /boot/initrd.img "
 				"ro> <fd 6: /var/log/duvisor/full.log wo append> "
 				"<fd 7: /var/lib/duvisor/root.img rw> "
-				"<fd 8: /dev/vg0/data rw>"));
+				"<fd 8: /dev/vg0/data rw> <fd 9: tap of interface "
+				"0> <fd 10: tap of interface 1> <fd 11: tap of "
+				"interface 2>"));
 	for (guint i = 0; i < w->len; i++) {
 		const char *m = g_ptr_array_index(w, i);
 
 		hotplug |= strstr(m, "2 of 4 vCPUs") != NULL;
 		ps2 |= strstr(m, "PS/2") != NULL;
 		g_assert_null(strstr(m, "balloon"));
+		queues |= strstr(m, "52:54:00:ab:cd:ef: 4 queues") != NULL;
 	}
 	g_assert_true(hotplug);
+	g_assert_true(queues);
 	g_assert_false(ps2);    /* PS/2 mouse and keyboard need nothing */
 }
 
@@ -326,8 +342,39 @@ static void test_volume_disks(void)
 	duvisor_set_volume_resolver(NULL);
 }
 
+/* Every interface, whatever its type, is a tap the daemon opens: a --net
+ * with the fd and the MAC, in document order (eth0, eth1...). */
+static void test_nets(void)
+{
+	g_autofree char *xml = dc_domain(NULL,
+		"<interface type='bridge'><mac address='52:54:00:00:00:0b'/>"
+		"<source bridge='br0'/><model type='virtio'/></interface>"
+		"<interface type='network'><mac address='52:54:00:00:00:0a'/>"
+		"<source network='default'/></interface>"
+		"<interface type='ethernet'><mac address='52:54:00:00:00:0c'/>"
+		"<target dev='tap9' managed='no'/><link state='down'/>"
+		"</interface>");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+
+	g_assert_true(g_str_has_suffix(args, " --net fd=5,mac=52:54:00:00:00:0b "
+				       "--net fd=6,mac=52:54:00:00:00:0a "
+				       "--net fd=7,mac=52:54:00:00:00:0c "
+				       "--balloon=free-page-reporting=on "
+				       "<fd 3: /dev/kvm rw> <fd 4: /k ro> "
+				       "<fd 5: tap of interface 0> "
+				       "<fd 6: tap of interface 1> "
+				       "<fd 7: tap of interface 2>"));
+	/* The VMM's NICs have no link switch: said, or refused. */
+	g_assert_cmpuint(w->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0), "link state"));
+	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT,
+			  "52:54:00:00:00:0c: link state 'down'");
+}
+
 void dc_register_vmm(void)
 {
+	g_test_add_func("/domain-conf/vmm-args/nets", test_nets);
 	g_test_add_func("/domain-conf/vmm-args/minimal", test_minimal);
 	g_test_add_func("/domain-conf/vmm-args/virt-install",
 			test_virt_install);

@@ -251,7 +251,7 @@ static void test_virt_install(void)
 	g_assert_cmpuint(def->nets->len, ==, 1);
 	g_assert_cmpint(duvisor_def_net(def, 0)->type, ==, DUVISOR_NET_NETWORK);
 	g_assert_cmpstr(duvisor_def_net(def, 0)->source, ==, "default");
-	g_assert_cmpstr(duvisor_def_net(def, 0)->model, ==, "e1000");
+	g_assert_cmpstr(duvisor_def_net(def, 0)->model, ==, "virtio");
 	g_assert_cmpstr(mac_of(def, 0, mac), ==, "00:16:3e:5d:a1:07");
 	/* <console type='pty'/> alone becomes serial 0 plus its console. */
 	g_assert_cmpuint(def->serials->len, ==, 1);
@@ -362,9 +362,17 @@ static void test_full(void)
 	g_assert_null(duvisor_def_disk(def, 3)->path);    /* empty cdrom */
 	br = duvisor_def_net(def, 0);
 	g_assert_cmpstr(mac_of(def, 0, mac), ==, "52:54:00:ab:cd:ef");
-	g_assert_true(br->virtualport_ovs);
+	g_assert_cmpstr(br->source, ==, "br0");
+	g_assert_cmpuint(br->mtu, ==, 9000);
 	g_assert_cmpuint(br->queues, ==, 4);
 	g_assert_cmpint(br->link_up, ==, DUVISOR_ON);
+	g_assert_cmpstr(duvisor_def_net(def, 1)->target, ==, "tap-full0");
+	g_assert_cmpint(duvisor_def_net(def, 1)->target_managed, ==,
+			DUVISOR_OFF);
+	/* Live state (a generated tap name, the network's port) is not
+	 * configuration. */
+	g_assert_cmpstr(duvisor_def_net(def, 2)->source, ==, "default");
+	g_assert_null(duvisor_def_net(def, 2)->target);
 	g_assert_true(g_str_has_prefix(mac_of(def, 2, mac), "52:54:00:"));
 	g_assert_cmpuint(def->serials->len, ==, 3);
 	g_assert_true(duvisor_def_serial(def, 1)->unix_connect);
@@ -408,10 +416,14 @@ static void test_tck(void)
 
 static void test_round_trip(void)
 {
-	const char *const taps[] = { "dvtap7", NULL, NULL };
+	const struct duvisor_net_live nets[] = {
+		{ .tap = "vnet7" }, { 0 },
+		{ .tap = "vnet8", .bridge = "virbr0",
+		  .portid = "5d4b39ad-0f18-4b9c-a1ad-8a0a8d1f7a3e" },
+	};
 	struct duvisor_domain_live live = {
-		.id = 7, .console_pty = "/dev/pts/9", .tap_names = taps,
-		.n_tap_names = 3, .vsock_cid = 99, .vnc_port = 5901,
+		.id = 7, .console_pty = "/dev/pts/9", .nets = nets,
+		.n_nets = 3, .vsock_cid = 99, .vnc_port = 5901,
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(fixtures); i++) {
@@ -519,8 +531,8 @@ static void test_uuid(void)
 static void test_mac(void)
 {
 	g_autofree char *xml = dc_domain(NULL,
-		"<interface type='user'/><interface type='user'/>"
-		"<interface type='user'><mac address='FA:16:3E:0A:0B:0C'/>"
+		"<interface type='ethernet'/><interface type='ethernet'/>"
+		"<interface type='ethernet'><mac address='FA:16:3E:0A:0B:0C'/>"
 		"</interface>");
 	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
 	char a[18], b[18];
@@ -533,10 +545,13 @@ static void test_mac(void)
 
 static void test_live(void)
 {
-	const char *const taps[] = { "dvtap3" };
+	const struct duvisor_net_live nets[] = {
+		{ .tap = "vnet3", .bridge = "virbr0",
+		  .portid = "0b3c5e7a-1d2f-4a6b-8c9d-0e1f2a3b4c5d" },
+	};
 	struct duvisor_domain_live live = {
-		.id = 3, .console_pty = "/dev/pts/4", .tap_names = taps,
-		.n_tap_names = 1,
+		.id = 3, .console_pty = "/dev/pts/4", .nets = nets,
+		.n_nets = 1,
 	};
 	g_autofree char *xml = dc_fixture("domain-virt-install-qemu.xml");
 	g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
@@ -551,7 +566,12 @@ static void test_live(void)
 	g_assert_nonnull(strstr(out, "<console type='pty' tty='/dev/pts/4'>"));
 	g_assert_nonnull(strstr(out, "<alias name='serial0'/>\n"
 				"    </console>"));
-	g_assert_nonnull(strstr(out, "<target dev='dvtap3'/>"));
+	/* libvirt's live view of a network interface: port, bridge, tap. */
+	g_assert_nonnull(strstr(out, "<source network='default' portid='0b3c5e7a"
+				"-1d2f-4a6b-8c9d-0e1f2a3b4c5d' bridge='virbr0'/>"));
+	g_assert_nonnull(strstr(out, "<target dev='vnet3'/>"));
+	g_assert_null(strstr(inactive, "vnet3"));
+	g_assert_null(strstr(inactive, "portid"));
 	g_assert_nonnull(strstr(out, "<alias name='virtio-disk0'/>"));
 	g_assert_nonnull(strstr(out, "<alias name='net0'/>"));
 	g_assert_null(strstr(inactive, "id='3'"));
