@@ -279,13 +279,14 @@ void duvisor_mac_format(const uint8_t mac[6], char buf[18]);
  * --disk fd=N,... for each raw virtio disk (in target order: vda, vdb...;
  * readonly, serial, direct=on for cache none/directsync); and --cmdline,
  * --memory (MiB), --cpus, --rng for a virtio RNG, --no-reboot
- * (on_reboot='destroy').
+ * (on_reboot='destroy').  A <vsock> with a fixed cid is added by the
+ * launcher (launch.c), which owns its sockets.
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
  * @vmm_path, a unix console in connect mode.
  * Devices the VMM cannot give the guest yet (non-virtio or non-raw disks,
- * CD-ROMs, storage volumes, interfaces, vsock,
+ * CD-ROMs, storage volumes, interfaces, automatic vsock cids,
  * balloon, graphics, video, channels, tablet input, further serials,
  * virtio consoles, vCPU hot-plug headroom): with DUVISOR_VMM_ARGS_STRICT
  * an error naming the first; without, skipped and described, one line

@@ -268,7 +268,11 @@ static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 	if (def->rngs->len)
 		add(a, "--rng", NULL);
 	if ((def->rngs->len > 1 && !lacking(a, "a second RNG")) ||
-	    (def->has_vsock && !lacking(a, "vsock")) ||
+	    /* A fixed cid is the launcher's (launch.c: its sockets live in
+	     * the daemon's state directory). */
+	    (def->has_vsock && def->vsock_auto &&
+	     !lacking(a, "an automatic vsock cid (give <cid auto='no' "
+		      "address='N'/>)")) ||
 	    (def->has_memballoon && def->memballoon_virtio &&
 	     !lacking(a, "the memory balloon")) ||
 	    (def->graphics && !lacking(a, "VNC graphics")) ||

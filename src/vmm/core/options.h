@@ -18,4 +18,8 @@ int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
 int parse_net_option(const char *spec, struct vmm_net_config *nic,
 		     char *err, size_t errlen);
 
+/* --vsock cid=N,uds=PATH|uds-fd=N[,uds=PATH][,dir-fd=N] (docs/vsock.md). */
+int parse_vsock_option(const char *spec, struct vmm_vsock_config *vsock,
+		       char *err, size_t errlen);
+
 #endif

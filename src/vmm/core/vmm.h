@@ -49,6 +49,17 @@ struct vmm_net_config {
 	uint8_t mac[6];
 };
 
+/* --vsock: the guest's address and the host's unix sockets (docs/vsock.md). */
+struct vmm_vsock_config {
+	bool enabled;
+	uint32_t cid;
+	/* Where host clients connect and, with _PORT appended, where the
+	 * guest's connections go; empty with uds_fd alone. */
+	char uds[4096];
+	int uds_fd;                  /* an inherited listening socket, or -1 */
+	int dir_fd;                  /* an inherited directory uds is in, or -1 */
+};
+
 struct vmm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -64,6 +75,7 @@ struct vmm_config {
 	struct vmm_disk_config disks[VMM_MAX_DISKS];
 	size_t nnics;
 	struct vmm_net_config nics[VMM_MAX_NICS];
+	struct vmm_vsock_config vsock;
 	/* Deprivileged start (docs/sandbox.md): fds a manager opened, -1
 	 * when the VMM opens the path itself. */
 	int kvm_fd;
@@ -123,6 +135,7 @@ struct control;
 struct vm_virtio;
 struct blk_backend;
 struct tap;
+struct vsock_host;
 
 struct vm {
 	struct vmm *vmm;
@@ -151,6 +164,7 @@ struct vmm {
 	struct blk_backend *disks[VMM_MAX_DISKS];
 	struct tap *taps[VMM_MAX_NICS];
 	uint8_t macs[VMM_MAX_NICS][6];
+	struct vsock_host *vsock;
 	struct console console;
 	struct event_loop *loop;
 	int signal_fd;

@@ -9,6 +9,7 @@
 
 struct blk_backend;
 struct tap;
+struct vsock_host;
 
 /* What a device model may use of the machine. */
 struct virtio_host {
@@ -29,5 +30,10 @@ struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 struct virtio_dev *virtio_net_new(const struct virtio_host *host,
 				  const char *name, struct tap *tap,
 				  const uint8_t mac[6]);
+
+/* Guest sockets to the host's unix sockets on vsock (borrowed); work on
+ * the main loop. */
+struct virtio_dev *virtio_vsock_new(const struct virtio_host *host,
+				    const char *name, struct vsock_host *vsock);
 
 #endif
