@@ -298,16 +298,17 @@ bool duvisor_mac_parse(const char *str, uint8_t mac[6]);
  * virtio <memballoon> (stats-period, deflate-on-oom for autodeflate,
  * free-page-reporting unless freePageReporting='off', and target= when
  * <currentMemory> is below <memory>), --no-reboot
- * (on_reboot='destroy').
+ * (on_reboot='destroy').  A <vsock> with a fixed cid is added by the
+ * launcher (launch.c), which owns its sockets.
  *
  * Always an error (VIR_ERR_CONFIG_UNSUPPORTED): no <kernel> (there is no
  * firmware), memory outside 32 MiB..1024 GiB, an <emulator> other than
  * @vmm_path, a unix console in connect mode.
  * Devices the VMM cannot give the guest yet (non-virtio or non-raw disks,
- * CD-ROMs, storage volumes, vsock, a <currentMemory> below <memory>
- * without a balloon, graphics, video, channels, tablet input, further
- * serials, virtio consoles, vCPU hot-plug headroom, a NIC's multiqueue and
- * link state): with DUVISOR_VMM_ARGS_STRICT
+ * CD-ROMs, storage volumes, automatic vsock cids, a <currentMemory>
+ * below <memory> without a balloon, graphics, video, channels, tablet
+ * input, further serials, virtio consoles, vCPU hot-plug headroom, a NIC's
+ * multiqueue and link state): with DUVISOR_VMM_ARGS_STRICT
  * an error naming the first; without, skipped and described, one line
  * each, in @warnings (may be NULL; gets g_free'd strings).
  */

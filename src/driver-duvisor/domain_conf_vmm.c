@@ -324,7 +324,11 @@ static bool device_args(struct args *a, const struct duvisor_domain_def *def)
 	if (!balloon_args(a, def))
 		return false;
 	if ((def->rngs->len > 1 && !lacking(a, "a second RNG")) ||
-	    (def->has_vsock && !lacking(a, "vsock")) ||
+	    /* A fixed cid is the launcher's (launch.c: its sockets live in
+	     * the daemon's state directory). */
+	    (def->has_vsock && def->vsock_auto &&
+	     !lacking(a, "an automatic vsock cid (give <cid auto='no' "
+		      "address='N'/>)")) ||
 	    (def->graphics && !lacking(a, "VNC graphics")) ||
 	    (def->videos_xml->len && !lacking(a, "video devices")) ||
 	    (def->channels_xml->len && !lacking(a, "channels")))

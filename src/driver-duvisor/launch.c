@@ -211,6 +211,42 @@ static bool add_control(dv_launch *l, const uint8_t uuid[16],
 	return true;
 }
 
+/*
+ * A <vsock> with a fixed cid (docs/vsock.md): host clients connect to
+ * v.sock in a directory of the domain's own and ask for a guest port;
+ * the guest's connections to the host's port P go to v.sock_P there,
+ * where host services listen. The VMM gets the listener and the
+ * directory, which it reaches through its descriptor only (it may not
+ * open paths, nor enter the state directory).
+ */
+static bool add_vsock(dv_launch *l, const uint8_t uuid[16],
+		      const struct duvisor_domain_def *def,
+		      const struct daemon_config *cfg, GError **error)
+{
+	g_autofree char *dir = NULL, *path = NULL;
+	int lfd, dfd;
+
+	if (!def->has_vsock || def->vsock_auto)
+		return true;
+	dir = dv_launch_vsock_dir(cfg, uuid);
+	/* Anyone may pass (services must let the VMM's user connect to
+	 * their sockets); nobody but root may list or create. */
+	if (g_mkdir_with_parents(dir, 0711) < 0 || chmod(dir, 0711) < 0)
+		return open_error(error, "the vsock directory", dir);
+	path = g_build_filename(dir, "v.sock", NULL);
+	lfd = listen_unix(path, SOCK_STREAM, error);
+	if (lfd < 0)
+		return false;
+	lfd = pass_next(l, lfd);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return open_error(error, "the vsock directory", dir);
+	add_arg(l->argv, "--vsock",
+		g_strdup_printf("cid=%u,uds-fd=%d,dir-fd=%d,uds=v.sock",
+				def->vsock_cid, lfd, pass_next(l, dfd)));
+	return true;
+}
+
 static bool add_gate(dv_launch *l, GError **error)
 {
 	int fds[2];
@@ -252,7 +288,8 @@ bool dv_launch_prepare(dv_launch *l, const char *name, const uint8_t uuid[16],
 	if (cfg->vmm_sandbox)
 		add_arg(l->argv, "--sandbox", g_strdup("on"));
 	return add_console_log(l, name, def, cfg, error) &&
-	       add_control(l, uuid, cfg, error) && add_gate(l, error);
+	       add_control(l, uuid, cfg, error) &&
+	       add_vsock(l, uuid, def, cfg, error) && add_gate(l, error);
 }
 
 void dv_launch_log(const dv_launch *l, const char *log_path)
@@ -318,12 +355,29 @@ char *dv_launch_control_path(const struct daemon_config *cfg,
 	return g_build_filename(cfg->state_dir, "control", file, NULL);
 }
 
+char *dv_launch_vsock_dir(const struct daemon_config *cfg,
+			  const uint8_t uuid[16])
+{
+	char id[37];
+
+	duvisor_uuid_format(uuid, id);
+	return g_build_filename(cfg->state_dir, "vsock", id, NULL);
+}
+
 void dv_launch_cleanup(const struct daemon_config *cfg, const uint8_t uuid[16],
 		       const struct duvisor_domain_def *def)
 {
 	g_autofree char *control = dv_launch_control_path(cfg, uuid);
 
 	remove_stale_socket(control);
+	if (def->has_vsock) {
+		g_autofree char *dir = dv_launch_vsock_dir(cfg, uuid);
+		g_autofree char *path = g_build_filename(dir, "v.sock", NULL);
+
+		remove_stale_socket(path);
+		/* Kept while host services still listen in it. */
+		g_rmdir(dir);
+	}
 	if (def->serials->len) {
 		const struct duvisor_chr_def *c = duvisor_def_serial(def, 0);
 

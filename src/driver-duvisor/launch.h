@@ -3,7 +3,8 @@
  * Everything a duvisor-vmm gets when it starts, prepared by the
  * privileged daemon: its argv and the files it inherits (/dev/kvm, the
  * kernel and initrd, disks, taps, the console pty or socket, logs, the
- * control socket and the start gate).  The VMM itself opens no path, so it can run
+ * control socket, the vsock sockets and the start gate).  The VMM itself
+ * opens no path, so it can run
  * as an unprivileged user inside its seccomp sandbox.
  */
 #ifndef DV_LAUNCH_H
@@ -48,6 +49,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(dv_launch, dv_launch_clear)
 /* The control socket path of a domain; g_free. */
 char *dv_launch_control_path(const struct daemon_config *cfg,
 			     const uint8_t uuid[16]);
+/* The directory of a domain's vsock sockets (docs/vsock.md); g_free. */
+char *dv_launch_vsock_dir(const struct daemon_config *cfg,
+			  const uint8_t uuid[16]);
 /* Removes the sockets a VMM of @def listened on: a sandboxed VMM cannot
  * remove paths. */
 void dv_launch_cleanup(const struct daemon_config *cfg, const uint8_t uuid[16],

@@ -80,6 +80,15 @@ static void usage(FILE *out)
 "                         goes back to the host\n");
 	/* Two strings: C17 compilers need not take longer ones. */
 	fprintf(out,
+"      --vsock cid=N,uds=PATH\n"
+"      --vsock cid=N,uds-fd=N[,uds=PATH][,dir-fd=N]\n"
+"                         guest sockets (AF_VSOCK, CID N >= 3) to host unix\n"
+"                         sockets: host clients connect to PATH and send\n"
+"                         'CONNECT <port>\\n'; the guest's connections to\n"
+"                         the host's port P go to PATH_P; uds-fd: an\n"
+"                         inherited listening socket instead of binding\n"
+"                         PATH; dir-fd: an inherited directory PATH (then\n"
+"                         a name) is in (docs/vsock.md)\n"
 "\n"
 "Control and confinement (docs/control-protocol.md, docs/sandbox.md):\n"
 "      --control unix:PATH  listen for managers on a SOCK_SEQPACKET socket\n"
@@ -124,6 +133,7 @@ enum {
 	OPT_NET,
 	OPT_RNG,
 	OPT_BALLOON,
+	OPT_VSOCK,
 	OPT_CONTROL,
 	OPT_CONTROL_FD,
 	OPT_KVM_FD,
@@ -148,6 +158,7 @@ static const struct option long_options[] = {
 	{ "net", required_argument, NULL, OPT_NET },
 	{ "rng", no_argument, NULL, OPT_RNG },
 	{ "balloon", optional_argument, NULL, OPT_BALLOON },
+	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
@@ -296,6 +307,13 @@ int main(int argc, char **argv)
 						 sizeof(err)) < 0)
 				return bad_arg("--balloon %s: %s",
 					       optarg ? optarg : "", err);
+			break;
+		case OPT_VSOCK:
+			if (cfg.vsock.enabled)
+				return bad_arg("%s", "at most one --vsock");
+			if (parse_vsock_option(optarg, &cfg.vsock, err,
+					       sizeof(err)) < 0)
+				return bad_arg("--vsock %s: %s", optarg, err);
 			break;
 		case OPT_CONTROL:
 			if (strncmp(optarg, "unix:", 5) || !optarg[5])

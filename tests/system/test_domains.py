@@ -15,6 +15,7 @@ import base64
 import os
 import re
 import signal
+import socket
 import time
 import uuid as uuidlib
 import xml.etree.ElementTree as ET
@@ -22,7 +23,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from sysfixtures import (BOOT_TIMEOUT, conn, console_until, daemon,  # noqa: F401
-                         domain_xml, dvh, events, libvirt, virsh)
+                         domain_xml, dvh, events, guest_dir, libvirt, virsh)
 
 
 def test_virsh_start_console_shutdown(daemon, conn, events, libvirt, tmp_path):
@@ -247,4 +248,89 @@ def test_virtio_disks_and_rng_from_domain_xml(daemon, conn, events, libvirt,
     assert str(data) not in argv and str(ro) not in argv, argv
     assert "--kvm-fd" in argv and "--kernel-fd" in argv, argv
     assert "--sandbox on" in argv, argv
+    dom.undefine()
+
+
+def test_vsock_from_domain_xml(daemon, conn, libvirt, tmp_path):
+    """<vsock> with a fixed cid: the daemon makes the domain's sockets in
+    its state directory (docs/vsock.md) and hands the listener and the
+    directory to the VMM, which runs as nobody in its sandbox. Both
+    directions cross."""
+    g = guest_dir()
+    tools = g / "vsock-tools.cpio.gz"
+    if not tools.exists():
+        pytest.fail(f"{tools} missing: run tests/guest/build-guest")
+    initrd = tmp_path / "initrd-vsock"
+    initrd.write_bytes((g / "initramfs.cpio.gz").read_bytes() + tools.read_bytes())
+    cmd = ("socat -t 60 VSOCK-LISTEN:1234,fork EXEC:cat & "
+           "for i in $(seq 120); do "
+           "r=$(echo hi-from-guest | socat -t 60 - VSOCK-CONNECT:2:5000 2>/dev/null) "
+           "&& [ -n \"$r\" ] && break; sleep 1; done; echo G2H=$r")
+    dvcmd = base64.b64encode(cmd.encode()).decode()
+    xml = domain_xml("sys-vsock", action="wait", extra_cmdline=f"dvcmd={dvcmd}",
+                     devices="<vsock model='virtio'><cid auto='no' address='42'/></vsock>")
+    xml = xml.replace(str(g / "initramfs.cpio.gz"), str(initrd))
+    dom = conn.defineXML(xml)
+    dom.create()
+    try:
+        vdir = daemon.state / "vsock" / dom.UUIDString()
+        assert oct(vdir.stat().st_mode & 0o777) == "0o711"
+        # The path may be too long for a sockaddr_un: go through the
+        # directory's descriptor, as the VMM does.
+        dfd = os.open(vdir, os.O_PATH | os.O_DIRECTORY)
+        base = f"/proc/self/fd/{dfd}/v.sock"
+        service = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        service.bind(f"{base}_5000")
+        os.chmod(f"{base}_5000", 0o666)    # the VMM runs as nobody
+        service.listen(1)
+        service.settimeout(BOOT_TIMEOUT)
+        c, _ = service.accept()
+        with c:
+            c.settimeout(60)
+            got = b""
+            while not got.endswith(b"\n"):
+                chunk = c.recv(64)
+                assert chunk, got
+                got += chunk
+            assert got == b"hi-from-guest\n"
+            c.sendall(b"hi-from-host\n")
+        # Host to guest: the guest's echo service.
+        deadline = time.monotonic() + BOOT_TIMEOUT
+        while True:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.settimeout(60)
+            s.connect(base)
+            s.sendall(b"CONNECT 1234\n")
+            line = s.recv(64)
+            if line.startswith(b"OK "):
+                break
+            s.close()
+            assert time.monotonic() < deadline, "the guest never answered"
+            time.sleep(1)
+        with s:
+            s.sendall(b"ping\n")
+            s.shutdown(socket.SHUT_WR)
+            back = b""
+            while chunk := s.recv(64):
+                back += chunk
+            assert back == b"ping\n"
+        console = daemon.log_dir / "sys-vsock.console.log"
+        deadline = time.monotonic() + 60
+        while "G2H=hi-from-host" not in console.read_text(errors="replace"):
+            assert time.monotonic() < deadline, console.read_text()[-3000:]
+            time.sleep(0.5)
+        root = ET.fromstring(dom.XMLDesc(0))
+        assert root.find("devices/vsock/cid").get("address") == "42"
+        log = (daemon.log_dir / "sys-vsock.log").read_text().replace("'", "")
+        argv = next(line for line in log.splitlines() if "starting up: " in line)
+        assert re.search(r"--vsock cid=42,uds-fd=\d+,dir-fd=\d+,uds=v.sock", argv), argv
+        assert str(vdir) not in argv and "--sandbox on" in argv, argv
+    finally:
+        dom.destroy()
+    # The daemon removes the listener; the service's socket stays.
+    dvh.wait_state(dom, libvirt.VIR_DOMAIN_SHUTOFF)
+    assert not os.path.exists(base)
+    assert os.path.exists(f"{base}_5000")
+    service.close()
+    os.close(dfd)
     dom.undefine()

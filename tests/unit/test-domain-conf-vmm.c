@@ -160,6 +160,25 @@ static void test_full(void)
 	g_assert_true(hotplug);
 	g_assert_true(queues);
 	g_assert_false(ps2);    /* PS/2 mouse and keyboard need nothing */
+	/* The vsock with its fixed cid is the launcher's to add. */
+	for (guint i = 0; i < w->len; i++)
+		g_assert_null(strstr(g_ptr_array_index(w, i), "vsock"));
+	g_assert_null(strstr(args, "--vsock"));
+}
+
+/* An automatic cid would need a registry of cids in use: not yet. */
+static void test_vsock_auto_cid(void)
+{
+	g_autofree char *xml = dc_domain(NULL,
+		"<vsock model='virtio'><cid auto='yes'/></vsock>");
+	g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *args = args_of(xml, 0, w);
+
+	g_assert_null(strstr(args, "--vsock"));
+	g_assert_cmpuint(w->len, ==, 1);
+	g_assert_nonnull(strstr(g_ptr_array_index(w, 0),
+				"automatic vsock cid"));
+	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT, "automatic vsock cid");
 }
 
 static void test_consoles(void)
@@ -382,6 +401,8 @@ void dc_register_vmm(void)
 	g_test_add_func("/domain-conf/vmm-args/full", test_full);
 	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
 	g_test_add_func("/domain-conf/vmm-args/disks", test_disks);
+	g_test_add_func("/domain-conf/vmm-args/vsock-auto-cid",
+			test_vsock_auto_cid);
 	g_test_add_func("/domain-conf/vmm-args/refused", test_refused);
 	g_test_add_func("/domain-conf/vmm-args/balloon", test_balloon);
 	g_test_add_func("/domain-conf/vmm-args/volume-disks",

@@ -231,3 +231,65 @@ int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
 		return fail(err, errlen, "expected key=value");
 	return 0;
 }
+
+/* Guest CIDs: 0-2 are the hypervisor, local and host addresses, and
+ * 2^32 - 1 is VMADDR_CID_ANY; Linux keeps CIDs in 32 bits. */
+static int parse_cid(const struct kv *kv, uint32_t *cid)
+{
+	char buf[16];
+	uint64_t v;
+
+	if (copy_value(kv, buf, sizeof(buf)) < 0 ||
+	    parse_uint(buf, UINT32_MAX - 1, &v) < 0 || v < 3)
+		return -EINVAL;
+	*cid = (uint32_t)v;
+	return 0;
+}
+
+/* Room for "_4294967295" after the name in "/proc/self/fd/N/NAME_P",
+ * the address guest connections are made to (sockaddr_un: 108 bytes). */
+#define VSOCK_NAME_MAX 64
+
+int parse_vsock_option(const char *spec, struct vmm_vsock_config *vsock,
+		       char *err, size_t errlen)
+{
+	const char *base;
+	struct kv kv;
+	int r;
+
+	*vsock = (struct vmm_vsock_config){ .uds_fd = -1, .dir_fd = -1 };
+	while ((r = next_kv(&spec, &kv)) > 0) {
+		if (!strcmp(kv.key, "cid"))
+			r = parse_cid(&kv, &vsock->cid);
+		else if (!strcmp(kv.key, "uds"))
+			r = copy_value(&kv, vsock->uds, sizeof(vsock->uds));
+		else if (!strcmp(kv.key, "uds-fd"))
+			r = parse_fd(&kv, &vsock->uds_fd);
+		else if (!strcmp(kv.key, "dir-fd"))
+			r = parse_fd(&kv, &vsock->dir_fd);
+		else
+			return fail(err, errlen, "unknown vsock option '%s'",
+				    kv.key);
+		if (r < 0)
+			return fail(err, errlen, "invalid value for '%s'",
+				    kv.key);
+	}
+	if (r < 0)
+		return fail(err, errlen, "expected key=value");
+	if (!vsock->cid)
+		return fail(err, errlen, "cid= is required (3 to 4294967294)");
+	if (vsock->dir_fd >= 0 && (!vsock->uds[0] || strchr(vsock->uds, '/')))
+		return fail(err, errlen, "dir-fd= needs uds=NAME, a name in "
+			    "that directory");
+	if (!vsock->uds[0] && vsock->uds_fd < 0)
+		return fail(err, errlen, "give uds=, uds-fd= or both");
+	base = strrchr(vsock->uds, '/');
+	base = base ? base + 1 : vsock->uds;
+	if (vsock->uds[0] && (!base[0] || !strcmp(base, ".") ||
+			      !strcmp(base, "..") ||
+			      strlen(base) > VSOCK_NAME_MAX))
+		return fail(err, errlen, "uds= must end in a socket name of at "
+			    "most %d bytes", VSOCK_NAME_MAX);
+	vsock->enabled = true;
+	return 0;
+}

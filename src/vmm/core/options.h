@@ -23,5 +23,8 @@ int parse_net_option(const char *spec, struct vmm_net_config *nic,
  * --memory (a bare number is MiB). */
 int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
 			 char *err, size_t errlen);
+/* --vsock cid=N,uds=PATH|uds-fd=N[,uds=PATH][,dir-fd=N] (docs/vsock.md). */
+int parse_vsock_option(const char *spec, struct vmm_vsock_config *vsock,
+		       char *err, size_t errlen);
 
 #endif

@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
 #include <ucontext.h>
@@ -144,6 +145,19 @@ static const struct rule main_rules[] = {
 	/* The stdio console's terminal mode, restored at exit. */
 	ALLOW_IOCTL(TCGETS),
 	ALLOW_IOCTL(TCSETS),
+};
+
+/*
+ * virtio-vsock (docs/vsock.md), only with --vsock: a guest's connection to
+ * the host's port P is a new unix socket connected to NAME_P. connect()
+ * reaches any socket the uid may write to, and abstract ones, which
+ * seccomp cannot narrow: VMMs without vsock do not get it. shutdown()
+ * passes half-closes on.
+ */
+static const struct rule vsock_rules[] = {
+	ALLOW_MASKED(socket, 0, 0xffffffffu, AF_UNIX),
+	ALLOW(connect),
+	ALLOW(shutdown),
 };
 
 static const struct rule vcpu_rules[] = {
@@ -365,6 +379,11 @@ int sandbox_enter(const struct vmm_config *cfg)
 	vcpu_ctx = build_filter(vcpu_rules, ARRAY_SIZE(vcpu_rules));
 	if (!main_ctx || !vcpu_ctx)
 		goto fail;
+	if (cfg->vsock.enabled) {
+		r = add_rules(main_ctx, vsock_rules, ARRAY_SIZE(vsock_rules));
+		if (r < 0)
+			goto fail;
+	}
 	r = export_program(vcpu_ctx, &vcpu_prog);
 	if (r < 0)
 		goto fail;

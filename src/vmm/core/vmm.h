@@ -59,6 +59,17 @@ struct vmm_balloon_config {
 	uint64_t target;             /* bytes of guest memory, 0: all of it */
 };
 
+/* --vsock: the guest's address and the host's unix sockets (docs/vsock.md). */
+struct vmm_vsock_config {
+	bool enabled;
+	uint32_t cid;
+	/* Where host clients connect and, with _PORT appended, where the
+	 * guest's connections go; empty with uds_fd alone. */
+	char uds[4096];
+	int uds_fd;                  /* an inherited listening socket, or -1 */
+	int dir_fd;                  /* an inherited directory uds is in, or -1 */
+};
+
 struct vmm_config {
 	const char *kernel_path;
 	const char *initrd_path;
@@ -75,6 +86,7 @@ struct vmm_config {
 	size_t nnics;
 	struct vmm_net_config nics[VMM_MAX_NICS];
 	struct vmm_balloon_config balloon;
+	struct vmm_vsock_config vsock;
 	/* Deprivileged start (docs/sandbox.md): fds a manager opened, -1
 	 * when the VMM opens the path itself. */
 	int kvm_fd;
@@ -134,6 +146,7 @@ struct control;
 struct vm_virtio;
 struct blk_backend;
 struct tap;
+struct vsock_host;
 
 struct vm {
 	struct vmm *vmm;
@@ -165,6 +178,7 @@ struct vmm {
 	/* --balloon as managers changed it since: a rebooted guest inflates
 	 * to the same target. Main thread only. */
 	struct vmm_balloon_config balloon;
+	struct vsock_host *vsock;
 	struct console console;
 	struct event_loop *loop;
 	int signal_fd;

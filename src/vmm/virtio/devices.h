@@ -11,6 +11,7 @@ struct blk_backend;
 struct control;
 struct tap;
 struct vmm_balloon_config;
+struct vsock_host;
 
 /* What a device model may use of the machine. */
 struct virtio_host {
@@ -39,5 +40,9 @@ struct virtio_dev *virtio_balloon_new(const struct virtio_host *host,
 				      const char *name,
 				      struct vmm_balloon_config *settings,
 				      struct control *ctl);
+/* Guest sockets to the host's unix sockets on vsock (borrowed); work on
+ * the main loop. */
+struct virtio_dev *virtio_vsock_new(const struct virtio_host *host,
+				    const char *name, struct vsock_host *vsock);
 
 #endif

@@ -12,6 +12,7 @@
 #include "net/tap.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
+#include "virtio/vsock_host.h"
 
 #define SLOT_STRIDE 0x1000
 
@@ -70,6 +71,12 @@ int vmm_open_backends(struct vmm *vmm)
 		if (r < 0)
 			return r;
 	}
+	if (cfg->vsock.enabled) {
+		int r = vsock_host_open(&cfg->vsock, &vmm->vsock);
+
+		if (r < 0)
+			return r;
+	}
 	return open_taps(vmm);
 }
 
@@ -85,6 +92,8 @@ void vmm_close_backends(struct vmm *vmm)
 		free(vmm->taps[i]);
 		vmm->taps[i] = NULL;
 	}
+	vsock_host_close(vmm->vsock);
+	vmm->vsock = NULL;
 }
 
 static int add(struct vm *vm, struct virtio_dev *vdev, const uint32_t *gsis,
@@ -145,6 +154,10 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 		r = add(vm, virtio_balloon_new(&host, "virtio-balloon",
 					       &vm->vmm->balloon,
 					       vm->vmm->control),
+			gsis, ngsis, base);
+	if (!r && vm->vmm->vsock)
+		r = add(vm, virtio_vsock_new(&host, "virtio-vsock",
+					     vm->vmm->vsock),
 			gsis, ngsis, base);
 	return r;
 }
