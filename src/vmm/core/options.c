@@ -105,26 +105,21 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	return -EINVAL;
 }
 
-int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
-		      char *err, size_t errlen)
+/* One key=value of an option into @ctx: 0, -EINVAL for a bad value,
+ * -ENOENT for a key the option does not have. */
+typedef int (*kv_handler)(const struct kv *kv, void *ctx);
+
+/* Every key=value of @spec, each given to @fn; @what names the option. */
+static int parse_kv_list(const char *spec, const char *what, kv_handler fn,
+			 void *ctx, char *err, size_t errlen)
 {
 	struct kv kv;
 	int r;
 
-	*disk = (struct vmm_disk_config){ .fd = -1 };
 	while ((r = next_kv(&spec, &kv)) > 0) {
-		if (!strcmp(kv.key, "path"))
-			r = copy_value(&kv, disk->path, sizeof(disk->path));
-		else if (!strcmp(kv.key, "fd"))
-			r = parse_fd(&kv, &disk->fd);
-		else if (!strcmp(kv.key, "readonly"))
-			r = parse_switch(&kv, &disk->readonly);
-		else if (!strcmp(kv.key, "direct"))
-			r = parse_switch(&kv, &disk->direct);
-		else if (!strcmp(kv.key, "serial"))
-			r = copy_serial(&kv, disk->serial);
-		else
-			return fail(err, errlen, "unknown disk option '%s'",
+		r = fn(&kv, ctx);
+		if (r == -ENOENT)
+			return fail(err, errlen, "unknown %s option '%s'", what,
 				    kv.key);
 		if (r < 0)
 			return fail(err, errlen, "invalid value for '%s'",
@@ -132,6 +127,32 @@ int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
 	}
 	if (r < 0)
 		return fail(err, errlen, "expected key=value");
+	return 0;
+}
+
+static int disk_kv(const struct kv *kv, void *ctx)
+{
+	struct vmm_disk_config *disk = ctx;
+
+	if (!strcmp(kv->key, "path"))
+		return copy_value(kv, disk->path, sizeof(disk->path));
+	if (!strcmp(kv->key, "fd"))
+		return parse_fd(kv, &disk->fd);
+	if (!strcmp(kv->key, "readonly"))
+		return parse_switch(kv, &disk->readonly);
+	if (!strcmp(kv->key, "direct"))
+		return parse_switch(kv, &disk->direct);
+	if (!strcmp(kv->key, "serial"))
+		return copy_serial(kv, disk->serial);
+	return -ENOENT;
+}
+
+int parse_disk_option(const char *spec, struct vmm_disk_config *disk,
+		      char *err, size_t errlen)
+{
+	*disk = (struct vmm_disk_config){ .fd = -1 };
+	if (parse_kv_list(spec, "disk", disk_kv, disk, err, errlen) < 0)
+		return -EINVAL;
 	if (!disk->path[0] == (disk->fd < 0))
 		return fail(err, errlen, "give exactly one of path= and fd=");
 	return 0;
@@ -153,30 +174,27 @@ static int parse_mac(const struct kv *kv, uint8_t mac[6])
 	return mac[0] & 1 ? -EINVAL : 0;
 }
 
+static int net_kv(const struct kv *kv, void *ctx)
+{
+	struct vmm_net_config *nic = ctx;
+
+	if (!strcmp(kv->key, "tap"))
+		return copy_value(kv, nic->tap, sizeof(nic->tap));
+	if (!strcmp(kv->key, "fd"))
+		return parse_fd(kv, &nic->fd);
+	if (!strcmp(kv->key, "mac")) {
+		nic->has_mac = true;
+		return parse_mac(kv, nic->mac);
+	}
+	return -ENOENT;
+}
+
 int parse_net_option(const char *spec, struct vmm_net_config *nic,
 		     char *err, size_t errlen)
 {
-	struct kv kv;
-	int r;
-
 	*nic = (struct vmm_net_config){ .fd = -1 };
-	while ((r = next_kv(&spec, &kv)) > 0) {
-		if (!strcmp(kv.key, "tap"))
-			r = copy_value(&kv, nic->tap, sizeof(nic->tap));
-		else if (!strcmp(kv.key, "fd"))
-			r = parse_fd(&kv, &nic->fd);
-		else if (!strcmp(kv.key, "mac"))
-			r = parse_mac(&kv, nic->mac);
-		else
-			return fail(err, errlen, "unknown net option '%s'",
-				    kv.key);
-		if (r < 0)
-			return fail(err, errlen, "invalid value for '%s'",
-				    kv.key);
-		nic->has_mac |= !strcmp(kv.key, "mac");
-	}
-	if (r < 0)
-		return fail(err, errlen, "expected key=value");
+	if (parse_kv_list(spec, "net", net_kv, nic, err, errlen) < 0)
+		return -EINVAL;
 	if (!nic->tap[0] == (nic->fd < 0))
 		return fail(err, errlen, "give exactly one of tap= and fd=");
 	return 0;
@@ -201,35 +219,31 @@ static int parse_kv_uint(const struct kv *kv, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+static int balloon_kv(const struct kv *kv, void *ctx)
+{
+	struct vmm_balloon_config *b = ctx;
+	uint64_t period;
+	int r;
+
+	if (!strcmp(kv->key, "stats-period")) {
+		r = parse_kv_uint(kv, INT32_MAX, &period);
+		b->stats_period = (uint32_t)period;
+		return r;
+	}
+	if (!strcmp(kv->key, "deflate-on-oom"))
+		return parse_switch(kv, &b->deflate_on_oom);
+	if (!strcmp(kv->key, "free-page-reporting"))
+		return parse_switch(kv, &b->free_page_reporting);
+	if (!strcmp(kv->key, "target"))
+		return parse_kv_size(kv, &b->target);
+	return -ENOENT;
+}
+
 int parse_balloon_option(const char *spec, struct vmm_balloon_config *b,
 			 char *err, size_t errlen)
 {
-	uint64_t period;
-	struct kv kv;
-	int r;
-
 	*b = (struct vmm_balloon_config){ .enabled = true };
-	while ((r = next_kv(&spec, &kv)) > 0) {
-		if (!strcmp(kv.key, "stats-period")) {
-			r = parse_kv_uint(&kv, INT32_MAX, &period);
-			b->stats_period = (uint32_t)period;
-		} else if (!strcmp(kv.key, "deflate-on-oom")) {
-			r = parse_switch(&kv, &b->deflate_on_oom);
-		} else if (!strcmp(kv.key, "free-page-reporting")) {
-			r = parse_switch(&kv, &b->free_page_reporting);
-		} else if (!strcmp(kv.key, "target")) {
-			r = parse_kv_size(&kv, &b->target);
-		} else {
-			return fail(err, errlen, "unknown balloon option '%s'",
-				    kv.key);
-		}
-		if (r < 0)
-			return fail(err, errlen, "invalid value for '%s'",
-				    kv.key);
-	}
-	if (r < 0)
-		return fail(err, errlen, "expected key=value");
-	return 0;
+	return parse_kv_list(spec, "balloon", balloon_kv, b, err, errlen);
 }
 
 /* Guest CIDs: 0-2 are the hypervisor, local and host addresses, and
@@ -250,32 +264,29 @@ static int parse_cid(const struct kv *kv, uint32_t *cid)
  * the address guest connections are made to (sockaddr_un: 108 bytes). */
 #define VSOCK_NAME_MAX 64
 
+static int vsock_kv(const struct kv *kv, void *ctx)
+{
+	struct vmm_vsock_config *vsock = ctx;
+
+	if (!strcmp(kv->key, "cid"))
+		return parse_cid(kv, &vsock->cid);
+	if (!strcmp(kv->key, "uds"))
+		return copy_value(kv, vsock->uds, sizeof(vsock->uds));
+	if (!strcmp(kv->key, "uds-fd"))
+		return parse_fd(kv, &vsock->uds_fd);
+	if (!strcmp(kv->key, "dir-fd"))
+		return parse_fd(kv, &vsock->dir_fd);
+	return -ENOENT;
+}
+
 int parse_vsock_option(const char *spec, struct vmm_vsock_config *vsock,
 		       char *err, size_t errlen)
 {
 	const char *base;
-	struct kv kv;
-	int r;
 
 	*vsock = (struct vmm_vsock_config){ .uds_fd = -1, .dir_fd = -1 };
-	while ((r = next_kv(&spec, &kv)) > 0) {
-		if (!strcmp(kv.key, "cid"))
-			r = parse_cid(&kv, &vsock->cid);
-		else if (!strcmp(kv.key, "uds"))
-			r = copy_value(&kv, vsock->uds, sizeof(vsock->uds));
-		else if (!strcmp(kv.key, "uds-fd"))
-			r = parse_fd(&kv, &vsock->uds_fd);
-		else if (!strcmp(kv.key, "dir-fd"))
-			r = parse_fd(&kv, &vsock->dir_fd);
-		else
-			return fail(err, errlen, "unknown vsock option '%s'",
-				    kv.key);
-		if (r < 0)
-			return fail(err, errlen, "invalid value for '%s'",
-				    kv.key);
-	}
-	if (r < 0)
-		return fail(err, errlen, "expected key=value");
+	if (parse_kv_list(spec, "vsock", vsock_kv, vsock, err, errlen) < 0)
+		return -EINVAL;
 	if (!vsock->cid)
 		return fail(err, errlen, "cid= is required (3 to 4294967294)");
 	if (vsock->dir_fd >= 0 && (!vsock->uds[0] || strchr(vsock->uds, '/')))
