@@ -168,7 +168,7 @@ def test_current_memory_below_memory_at_boot(daemon, conn, libvirt):
     try:
         dom.create()
         log = (daemon.log_dir / "bal-boot.log").read_text()
-        assert "--balloon=stats-period=2,target=196608K" in log, log
+        assert "--balloon=stats-period=2,free-page-reporting=on,target=196608K" in log, log
         events.wait("bal-boot", 192 * MIB_KIB)
         wait_until("dominfo's used memory", lambda: used_memory(
             daemon, "bal-boot") == 192 * MIB_KIB)

@@ -150,7 +150,7 @@ def test_nova_spawn_destroy_undefine(daemon, conn, events, libvirt, tmp_path):
     for what in ("VNC graphics", "video devices"):
         assert f"warning: {what}: not given to the guest" in log, log
     # The balloon is given, with nova's statistics period.
-    assert "--balloon=stats-period=10 " in log.replace("'", ""), log
+    assert "--balloon=stats-period=10,free-page-reporting=on " in log.replace("'", ""), log
     # Guest.poweroff() and Guest.delete_configuration().
     dom.destroy()
     dom.undefineFlags(lv.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE |
