@@ -25,6 +25,7 @@ enum accel_exit_kind {
 	ACCEL_EXIT_SYSTEM_OFF,
 	ACCEL_EXIT_SYSTEM_CRASH,
 	ACCEL_EXIT_ERROR,         /* the accelerator cannot go on */
+	ACCEL_EXIT_HYPERCALL,     /* a firmware call left to the VMM (SBI) */
 	ACCEL_EXIT_OTHER,
 	ACCEL_EXIT__COUNT
 };
@@ -50,6 +51,12 @@ struct accel_exit {
 			uint32_t suberror;
 			uint64_t data0;
 		} error;
+		/* RISC-V: an SBI call KVM does not handle in the kernel. */
+		struct {
+			uint64_t ext, fn;
+			uint64_t args[6];
+			uint64_t *ret;    /* in place: error, value */
+		} hypercall;
 	};
 };
 
@@ -76,6 +83,24 @@ struct accel_x86_ops {
 	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
 				   const struct x86_boot_state *st);
 	bool (*has_tsc_deadline)(struct accel *acc);
+};
+
+/* The RISC-V part of a vCPU's first state (the Linux boot protocol). */
+struct riscv_boot_state {
+	uint64_t pc;
+	uint64_t a0, a1;          /* hart id, device tree address */
+};
+
+struct accel_riscv_ops {
+	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
+				   const struct riscv_boot_state *st);
+	/* The time CSR's frequency, for the device tree. */
+	int (*vcpu_timebase_hz)(struct accel_vcpu *vcpu, uint64_t *hz);
+	/* Single-letter ISA extensions, bit n = letter 'a' + n. */
+	int (*vcpu_isa)(struct accel_vcpu *vcpu, uint64_t *isa);
+	/* Raises or lowers the supervisor external interrupt of the vCPU,
+	 * the output of a user-space PLIC context. Safe from any thread. */
+	int (*vcpu_set_external_irq)(struct accel_vcpu *vcpu, bool level);
 };
 
 struct accel_ops {
@@ -109,7 +134,9 @@ struct accel_ops {
 	 * also signals the vCPU thread. Safe from any thread. */
 	void (*vcpu_request_exit)(struct accel_vcpu *vcpu);
 
+	/* The arch part; NULL on other architectures. */
 	const struct accel_x86_ops *x86;
+	const struct accel_riscv_ops *riscv;
 };
 
 extern const struct accel_ops accel_kvm_ops;

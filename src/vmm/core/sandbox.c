@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
@@ -301,31 +300,6 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	_exit(128 + SIGSYS);
 }
 
-static int drop_ids(const struct vmm_config *cfg)
-{
-	uid_t ruid, euid, suid;
-
-	if (geteuid() == 0) {
-		/* The bounding set goes with root; no_new_privs keeps it so. */
-		for (int cap = 0; cap <= 63; cap++)
-			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-			    errno == EINVAL)
-				break;
-		if (setgroups(0, NULL) < 0)
-			return -errno;
-	}
-	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
-	    setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
-		return -errno;
-	/* Trust, but verify: there must be no way back. */
-	if (getresuid(&ruid, &euid, &suid) < 0 || ruid != cfg->uid ||
-	    euid != cfg->uid || suid != cfg->uid)
-		return -EPERM;
-	if (cfg->uid != 0 && setuid(0) == 0)
-		return -EPERM;
-	return 0;
-}
-
 int sandbox_enter(const struct vmm_config *cfg)
 {
 	struct sigaction sa = {
@@ -335,22 +309,9 @@ int sandbox_enter(const struct vmm_config *cfg)
 	scmp_filter_ctx main_ctx = NULL, vcpu_ctx = NULL;
 	int r;
 
-	if (cfg->drop_ids) {
-		r = drop_ids(cfg);
-		if (r < 0) {
-			vmm_error("cannot drop to uid %u gid %u: %s", cfg->uid,
-				  cfg->gid, strerror(-r));
-			return r;
-		}
-	}
-	if ((cfg->drop_ids || cfg->sandbox) &&
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		r = -errno;
-		vmm_error("cannot set no_new_privs: %s", strerror(errno));
+	r = sandbox_drop_privileges(cfg);
+	if (r < 0 || !cfg->sandbox)
 		return r;
-	}
-	if (!cfg->sandbox)
-		return 0;
 #if SANITIZED
 	/* LeakSanitizer's exit-time scan ptraces the process and reads
 	 * /proc, which the filter forbids: scan now, with all reachable. */

@@ -92,6 +92,7 @@ static int add(struct vm *vm, struct virtio_dev *vdev, const uint32_t *gsis,
 {
 	struct vm_virtio *v = vm->virtio;
 	struct virtio_mmio_slot *slot = &v->slots[v->n];
+	const struct irq_fd_binder irq = { vm_add_irqfd, vm };
 
 	if (!vdev)
 		return -ENOMEM;
@@ -107,7 +108,7 @@ static int add(struct vm *vm, struct virtio_dev *vdev, const uint32_t *gsis,
 		.gsi = gsis[v->n],
 	};
 	v->devs[v->n] = vdev;
-	v->mmio[v->n] = virtio_mmio_attach(vdev, vm->vmm->ops, vm->avm,
+	v->mmio[v->n] = virtio_mmio_attach(vdev, vm->vmm->ops, vm->avm, &irq,
 					   &vm->mmio, slot->base, slot->gsi);
 	v->n++;
 	return v->mmio[v->n - 1] ? 0 : -EIO;
