@@ -8,6 +8,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "accel/accel.h"
 #include "core/fdt.h"
 #include "core/guest_mem.h"
 #include "core/util.h"
@@ -142,10 +143,16 @@ static void test_isa_string(void)
 
 	for (const char *c = "acdfhim"; *c; c++)
 		isa |= 1ull << (*c - 'a');
-	riscv_isa_string(isa, buf, sizeof(buf));
+	riscv_isa_string(isa, 0, buf, sizeof(buf));
 	g_assert_cmpstr(buf, ==, "rv64imafdc");   /* canonical order, no h */
-	riscv_isa_string(isa, buf, 6);
+	riscv_isa_string(isa, 0, buf, 6);
 	g_assert_cmpstr(buf, ==, "rv64i");
+	riscv_isa_string(isa, 1u << RISCV_ISA_EXT_SSTC |
+			 1u << RISCV_ISA_EXT_ZIHINTPAUSE, buf, sizeof(buf));
+	g_assert_cmpstr(buf, ==, "rv64imafdc_sstc_zihintpause");
+	/* No room for a whole name: left out, not cut. */
+	riscv_isa_string(isa, 1u << RISCV_ISA_EXT_ZIHINTPAUSE, buf, 16);
+	g_assert_cmpstr(buf, ==, "rv64imafdc");
 }
 
 static void fill_dt_config(struct riscv_dt_config *cfg, uint32_t ncpus)

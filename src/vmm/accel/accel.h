@@ -91,6 +91,15 @@ struct riscv_boot_state {
 	uint64_t a0, a1;          /* hart id, device tree address */
 };
 
+/* Multi-letter ISA extensions a RISC-V vCPU may have (riscv,isa names). */
+enum riscv_isa_ext {
+	RISCV_ISA_EXT_SSTC,         /* guest timer without SBI calls */
+	RISCV_ISA_EXT_SVINVAL,
+	RISCV_ISA_EXT_SVPBMT,
+	RISCV_ISA_EXT_ZIHINTPAUSE,
+	RISCV_ISA_EXT__COUNT
+};
+
 struct accel_riscv_ops {
 	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
 				   const struct riscv_boot_state *st);
@@ -98,6 +107,8 @@ struct accel_riscv_ops {
 	int (*vcpu_timebase_hz)(struct accel_vcpu *vcpu, uint64_t *hz);
 	/* Single-letter ISA extensions, bit n = letter 'a' + n. */
 	int (*vcpu_isa)(struct accel_vcpu *vcpu, uint64_t *isa);
+	/* Multi-letter ones: bit n = enum riscv_isa_ext n. */
+	int (*vcpu_isa_exts)(struct accel_vcpu *vcpu, uint32_t *exts);
 	/* Raises or lowers the supervisor external interrupt of the vCPU,
 	 * the output of a user-space PLIC context. Safe from any thread. */
 	int (*vcpu_set_external_irq)(struct accel_vcpu *vcpu, bool level);

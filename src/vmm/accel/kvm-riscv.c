@@ -95,6 +95,27 @@ static int kvm_riscv_vcpu_isa(struct accel_vcpu *vcpu, uint64_t *isa)
 	return r;
 }
 
+static int kvm_riscv_vcpu_isa_exts(struct accel_vcpu *vcpu, uint32_t *exts)
+{
+	static const uint64_t kvm_ids[RISCV_ISA_EXT__COUNT] = {
+		[RISCV_ISA_EXT_SSTC] = KVM_RISCV_ISA_EXT_SSTC,
+		[RISCV_ISA_EXT_SVINVAL] = KVM_RISCV_ISA_EXT_SVINVAL,
+		[RISCV_ISA_EXT_SVPBMT] = KVM_RISCV_ISA_EXT_SVPBMT,
+		[RISCV_ISA_EXT_ZIHINTPAUSE] = KVM_RISCV_ISA_EXT_ZIHINTPAUSE,
+	};
+
+	*exts = 0;
+	for (uint32_t i = 0; i < RISCV_ISA_EXT__COUNT; i++) {
+		uint64_t on = 0;
+
+		/* A kernel that does not know the extension says ENOENT. */
+		if (get_reg(vcpu, RISCV_REG(KVM_REG_RISCV_ISA_EXT, kvm_ids[i]),
+			    &on) == 0 && on)
+			*exts |= 1u << i;
+	}
+	return 0;
+}
+
 static int kvm_riscv_vcpu_set_external_irq(struct accel_vcpu *vcpu, bool level)
 {
 	struct kvm_interrupt irq = {
@@ -109,5 +130,6 @@ const struct accel_riscv_ops kvm_riscv_ops = {
 	.vcpu_set_boot_state = kvm_riscv_vcpu_set_boot_state,
 	.vcpu_timebase_hz = kvm_riscv_vcpu_timebase_hz,
 	.vcpu_isa = kvm_riscv_vcpu_isa,
+	.vcpu_isa_exts = kvm_riscv_vcpu_isa_exts,
 	.vcpu_set_external_irq = kvm_riscv_vcpu_set_external_irq,
 };

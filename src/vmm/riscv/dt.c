@@ -10,15 +10,22 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "accel/accel.h"
 #include "core/fdt.h"
 #include "core/util.h"
 
 /* The S-mode external interrupt in a hart's local interrupt controller. */
 #define RISCV_IRQ_S_EXT 9u
 
-void riscv_isa_string(uint64_t isa, char *buf, size_t size)
+void riscv_isa_string(uint64_t isa, uint32_t exts, char *buf, size_t size)
 {
 	static const char order[] = "imafdqlcbkjtpvn";
+	static const char *const names[RISCV_ISA_EXT__COUNT] = {
+		[RISCV_ISA_EXT_SSTC] = "sstc",
+		[RISCV_ISA_EXT_SVINVAL] = "svinval",
+		[RISCV_ISA_EXT_SVPBMT] = "svpbmt",
+		[RISCV_ISA_EXT_ZIHINTPAUSE] = "zihintpause",
+	};
 	size_t n = 0;
 
 	if (size < 5) {
@@ -31,6 +38,16 @@ void riscv_isa_string(uint64_t isa, char *buf, size_t size)
 	for (const char *c = order; *c && n + 1 < size; c++)
 		if (isa & (1ull << (*c - 'a')))
 			buf[n++] = *c;
+	/* Whole names only: a truncated one would name another extension. */
+	for (uint32_t i = 0; i < RISCV_ISA_EXT__COUNT; i++) {
+		size_t len = strlen(names[i]);
+
+		if ((exts & (1u << i)) && n + 1 + len + 1 <= size) {
+			buf[n++] = '_';
+			memcpy(buf + n, names[i], len);
+			n += len;
+		}
+	}
 	buf[n] = '\0';
 }
 

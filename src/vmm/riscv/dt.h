@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RISCV_DT_MAX_VIRTIO 16
-#define RISCV_ISA_STRING_MAX 40
+#define RISCV_ISA_STRING_MAX 96
 
 struct riscv_dt_device {
 	uint64_t base, size;
@@ -37,10 +37,11 @@ long riscv_build_dt(const struct riscv_dt_config *cfg, uint8_t *out,
 		    size_t cap);
 
 /*
- * The riscv,isa string for single-letter extensions (bit n = 'a' + n):
- * "rv64" and the letters in the order the ISA manual names them. The
- * hypervisor extension is left out: guests get no nested virtualization.
+ * The riscv,isa string: "rv64", the single-letter extensions (bit n = 'a'
+ * + n) in the order the ISA manual names them, then the multi-letter ones
+ * (bit n = enum riscv_isa_ext n), each after an underscore. The hypervisor
+ * extension is left out: guests get no nested virtualization.
  */
-void riscv_isa_string(uint64_t isa, char *buf, size_t size);
+void riscv_isa_string(uint64_t isa, uint32_t exts, char *buf, size_t size);
 
 #endif

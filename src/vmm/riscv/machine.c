@@ -192,6 +192,7 @@ static int write_device_tree(struct vm *vm, struct accel_vcpu *boot)
 	};
 	uint8_t *buf = guest_mem_ptr(&vm->mem, l->fdt_gpa, RISCV_FDT_MAX);
 	uint64_t isa;
+	uint32_t exts;
 	long size;
 	int r;
 
@@ -199,10 +200,12 @@ static int write_device_tree(struct vm *vm, struct accel_vcpu *boot)
 		return -EFAULT;
 	r = rv->vcpu_isa(boot, &isa);
 	if (!r)
+		r = rv->vcpu_isa_exts(boot, &exts);
+	if (!r)
 		r = rv->vcpu_timebase_hz(boot, &cfg.timebase_hz);
 	if (r)
 		return r;
-	riscv_isa_string(isa, isa_string, sizeof(isa_string));
+	riscv_isa_string(isa, exts, isa_string, sizeof(isa_string));
 	for (size_t i = 0; i < virtio->n && i < RISCV_DT_MAX_VIRTIO; i++)
 		cfg.virtio[cfg.nvirtio++] = (struct riscv_dt_device){
 			.base = virtio->slots[i].base,
