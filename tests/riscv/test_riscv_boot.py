@@ -108,6 +108,13 @@ def test_virtio_blk_and_rng(results):
     assert r.status == 0, r
 
 
+def test_virtio_net(results):
+    r = run(results, "net")
+    assert "PING-OK" in r.console, r
+    assert "DUVISOR-CMD-EXIT=0" in r.console, r
+    assert r.status == 0, r
+
+
 def test_reboot_rebuilds_the_vm(results):
     r = run(results, "reboot")
     assert r.console.count("DUVISOR-GUEST-READY") >= 2, r
