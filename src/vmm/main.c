@@ -31,7 +31,7 @@ static void usage(FILE *out)
 "Run one virtual machine that boots a Linux kernel directly.\n"
 "\n"
 "Guest:\n"
-"  -k, --kernel PATH      kernel: bzImage (boot protocol 2.12+) or ELF vmlinux\n"
+"  -k, --kernel PATH      kernel: %s\n"
 "  -i, --initrd PATH      initial ramdisk\n"
 "  -a, --cmdline STRING   kernel command line (e.g. 'console=ttyS0')\n"
 "  -m, --memory SIZE      guest RAM, e.g. 512M or 2G (bare number: MiB;\n"
@@ -88,8 +88,9 @@ static void usage(FILE *out)
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
-"Signals: SIGTERM or SIGINT press the ACPI power button (the guest shuts\n"
-"down cleanly); SIGQUIT stops the VM at once.\n"
+"Signals: SIGTERM or SIGINT press the power button (ACPI on x86, a\n"
+"virtio-input key on RISC-V: the guest shuts down cleanly); SIGQUIT stops\n"
+"the VM at once.\n"
 "\n"
 "Exit status:\n"
 "   0  the guest powered off (or the VM was stopped on request)\n"
@@ -98,7 +99,7 @@ static void usage(FILE *out)
 "  33  the guest triple-faulted (CPU shutdown)\n"
 "  34  the guest reported a crash\n"
 "  35  the accelerator could not run the guest\n",
-		SANDBOX_DEFAULT ? "on" : "off");
+		arch_kernel_formats(), SANDBOX_DEFAULT ? "on" : "off");
 }
 
 enum {

@@ -129,3 +129,10 @@ def test_no_reboot_exits_32(results):
     r = run(results, "no-reboot")
     assert r.console.count("DUVISOR-GUEST-READY") == 1, r
     assert r.status == 32, r
+
+
+def test_power_button(results):
+    r = run(results, "powerbutton")
+    assert "pressing the power button" in r.stderr, r
+    assert "DUVISOR-GUEST-POWERBUTTON" in r.console, r
+    assert r.status == 0, r

@@ -199,6 +199,8 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
 void arch_vm_power_button(struct vm *vm);
 void arch_vm_cleanup(struct vm *vm);
 uint32_t arch_max_vcpus(void);
+/* What --kernel takes, for --help. */
+const char *arch_kernel_formats(void);
 /* The interrupt controller: in the accelerator or a model of ours. */
 int arch_vm_set_irq(struct vm *vm, uint32_t gsi, bool level);
 /* Each write to efd pulses gsi (edge). */

@@ -20,6 +20,7 @@
 #include "riscv/dt.h"
 #include "riscv/layout.h"
 #include "riscv/sbi.h"
+#include "virtio/devices.h"
 #include "virtio/setup.h"
 
 /* An eventfd whose writes pulse a PLIC source, from the event loop. */
@@ -32,6 +33,7 @@ struct irqfd_watch {
 struct arch_vm {
 	struct plic *plic;
 	struct serial *uart;
+	struct virtio_dev *power_button;
 	struct riscv_boot_layout layout;
 	size_t nirqfds;
 	struct irqfd_watch irqfds[VM_MAX_VIRTIO];
@@ -40,6 +42,11 @@ struct arch_vm {
 uint32_t arch_max_vcpus(void)
 {
 	return RISCV_MAX_VCPUS;
+}
+
+const char *arch_kernel_formats(void)
+{
+	return "RISC-V Image (arch/riscv/boot/Image)";
 }
 
 /* PLIC context c is hart c's S-mode external interrupt. */
@@ -118,8 +125,14 @@ static int setup_devices(struct vm *vm)
 		return r;
 	for (uint32_t i = 0; i < RISCV_VIRTIO_IRQ_COUNT; i++)
 		gsis[i] = RISCV_VIRTIO_IRQ_FIRST + i;
-	return vm_virtio_setup(vm, RISCV_VIRTIO_BASE, gsis,
-			       RISCV_VIRTIO_IRQ_COUNT);
+	r = vm_virtio_setup(vm, RISCV_VIRTIO_BASE, gsis,
+			    RISCV_VIRTIO_IRQ_COUNT);
+	/* Last, so that disks and NICs keep their windows and names. */
+	if (!r)
+		r = vm_virtio_add_power_button(vm, RISCV_VIRTIO_BASE, gsis,
+					       RISCV_VIRTIO_IRQ_COUNT,
+					       &a->power_button);
+	return r;
 }
 
 static int load_guest(struct vm *vm)
@@ -241,13 +254,11 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	return vm->vmm->ops->riscv->vcpu_set_boot_state(vcpu->acc, &boot);
 }
 
-/* No power button device yet (a gpio-keys or SBI system-suspend one is
- * later work): a polite stop request cannot reach the guest. */
+/* No ACPI here: the power button is a virtio-input key. */
 void arch_vm_power_button(struct vm *vm)
 {
-	(void)vm;
-	vmm_warn("this RISC-V machine has no power button: use the guest's "
-		 "poweroff, or SIGQUIT to stop it at once");
+	if (vm->arch && vm->arch->power_button)
+		virtio_input_press_power(vm->arch->power_button);
 }
 
 void arch_vm_cleanup(struct vm *vm)

@@ -30,4 +30,11 @@ struct virtio_dev *virtio_net_new(const struct virtio_host *host,
 				  const char *name, struct tap *tap,
 				  const uint8_t mac[6]);
 
+/* A power button (virtio-input with KEY_POWER) for machines without
+ * ACPI; work on the main loop. */
+struct virtio_dev *virtio_input_power_new(const struct virtio_host *host,
+					  const char *name);
+/* Presses and releases the button; main thread. */
+void virtio_input_press_power(struct virtio_dev *vdev);
+
 #endif

@@ -145,6 +145,18 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 	return r;
 }
 
+int vm_virtio_add_power_button(struct vm *vm, uint64_t base,
+			       const uint32_t *gsis, size_t ngsis,
+			       struct virtio_dev **out)
+{
+	struct virtio_host host = { .mem = &vm->mem, .loop = vm->vmm->loop };
+	struct virtio_dev *vdev = virtio_input_power_new(&host, "power-button");
+	int r = add(vm, vdev, gsis, ngsis, base);
+
+	*out = r ? NULL : vdev;
+	return r;
+}
+
 void vm_virtio_cleanup(struct vm *vm)
 {
 	struct vm_virtio *v = vm->virtio;

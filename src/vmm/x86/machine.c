@@ -42,6 +42,11 @@ uint32_t arch_max_vcpus(void)
 	return X86_MAX_VCPUS;
 }
 
+const char *arch_kernel_formats(void)
+{
+	return "bzImage (boot protocol 2.12+) or ELF vmlinux";
+}
+
 static void on_power_event(void *ctx, enum power_event ev)
 {
 	vm_request_stop(ctx, ev == POWER_EVENT_OFF ? VM_STOP_POWEROFF :
