@@ -42,7 +42,7 @@ def cross_build(fx):
                         "--cross-file", fx["seccomp_cross_file"]],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["nice", "-n", "15", "ninja", "-j2", "-C", str(CROSS_BUILD),
-                    "src/vmm/duvisor-vmm"], check=True,
+                    "src/vmm/duvisor-vmm", "tools/duvisor-ctl"], check=True,
                    stdout=subprocess.DEVNULL)
     return CROSS_BUILD / "src" / "vmm" / "duvisor-vmm"
 
@@ -134,5 +134,20 @@ def test_no_reboot_exits_32(results):
 def test_power_button(results):
     r = run(results, "powerbutton")
     assert "pressing the power button" in r.stderr, r
+    assert "DUVISOR-GUEST-POWERBUTTON" in r.console, r
+    assert r.status == 0, r
+
+
+def test_control_channel(results):
+    """duvisor-ctl (cross-built too) steers the riscv VMM."""
+    r = run(results, "control")
+    ctl = (results / "control.ctl").read_text()
+    assert re.search(r"> status\nstate=running\n", ctl), ctl
+    assert re.search(r"> status\nstate=paused\n", ctl), ctl
+    assert "devices=plic,uart,power-button" in ctl, ctl
+    assert "sandbox=on" in ctl, ctl
+    assert not re.search(r"^< [^0]", ctl, re.M), ctl
+    assert "requested reset: rebooting" in r.stderr, r
+    assert r.console.count("DUVISOR-GUEST-READY") == 2, r
     assert "DUVISOR-GUEST-POWERBUTTON" in r.console, r
     assert r.status == 0, r
