@@ -94,9 +94,12 @@ def test_boot_to_ready_and_poweroff(results):
     print(f"riscv64 guest: boot to poweroff in {r.seconds} s (in the TCG host)")
 
 
-def test_two_vcpus(results):
+def test_two_vcpus_and_sbi_console(results):
     r = run(results, "smp")
     assert "DUVISOR-NPROC=2" in r.console, r
+    # earlycon=sbi: legacy SBI putchar calls, forwarded by KVM to us.
+    assert "earlycon: sbi0" in r.console, r
+    assert re.search(r"exits\.hypercall=[1-9]", r.stderr), r
     assert re.search(r"DUVISOR-CMD-BEGIN\n2\nDUVISOR-CMD-EXIT=0", r.console), r
     assert r.status == 0, r
 

@@ -16,6 +16,7 @@
 #include "riscv/boot.h"
 #include "riscv/dt.h"
 #include "riscv/layout.h"
+#include "riscv/sbi.h"
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -465,6 +466,105 @@ static void test_plic_hostile(void)
 	plic_free(p);
 }
 
+struct sbi_console {
+	GString *out;
+};
+
+static void sbi_out(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct sbi_console *c = opaque;
+
+	g_string_append_len(c->out, (const char *)buf, (gssize)len);
+}
+
+static enum riscv_sbi_action sbi(const struct riscv_sbi_env *env,
+				 uint64_t ext, uint64_t fn, uint64_t a0,
+				 uint64_t a1, uint64_t a2, uint64_t ret[2])
+{
+	const uint64_t args[6] = { a0, a1, a2, 0, 0, 0 };
+
+	ret[0] = ret[1] = 0xdead;
+	return riscv_sbi_handle(env, ext, fn, args, ret);
+}
+
+static void test_sbi_console(void)
+{
+	struct guest_mem mem = { 0 };
+	struct sbi_console con = { g_string_new(NULL) };
+	const struct riscv_sbi_env env = { &mem, sbi_out, &con };
+	uint64_t ret[2];
+	uint64_t end = RISCV_RAM_BASE + MIB(2);
+
+	g_assert_cmpint(guest_mem_add(&mem, RISCV_RAM_BASE, MIB(2)), ==, 0);
+	g_assert_cmpint(guest_mem_write(&mem, RISCV_RAM_BASE + 100, "hello", 5),
+			==, 0);
+	g_assert_cmpint(sbi(&env, SBI_EXT_LEGACY_PUTCHAR, 0, 'x', 0, 0, ret),
+			==, RISCV_SBI_CONTINUE);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_SUCCESS);
+	g_assert_cmpint(sbi(&env, SBI_EXT_LEGACY_GETCHAR, 0, 0, 0, 0, ret),
+			==, RISCV_SBI_CONTINUE);
+	g_assert_cmpint((int64_t)ret[0], ==, -1);
+	/* DBCN write: a guest buffer, checked whole. */
+	sbi(&env, SBI_EXT_DBCN, 0, 5, RISCV_RAM_BASE + 100, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_SUCCESS);
+	g_assert_cmpuint(ret[1], ==, 5);
+	sbi(&env, SBI_EXT_DBCN, 2, '!', 0, 0, ret);      /* write_byte */
+	g_assert_cmpstr(con.out->str, ==, "xhello!");
+	/* Hostile buffers: outside RAM, across its end, an rv32 high half,
+	 * an address that wraps. Nothing is written. */
+	sbi(&env, SBI_EXT_DBCN, 0, 16, 0x1000, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_INVALID_PARAM);
+	sbi(&env, SBI_EXT_DBCN, 0, 16, end - 8, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_INVALID_PARAM);
+	sbi(&env, SBI_EXT_DBCN, 0, 5, RISCV_RAM_BASE + 100, 1, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_INVALID_PARAM);
+	sbi(&env, SBI_EXT_DBCN, 0, 16, UINT64_MAX - 4, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_INVALID_PARAM);
+	g_assert_cmpstr(con.out->str, ==, "xhello!");
+	/* A huge length is cut to one bounded chunk. */
+	sbi(&env, SBI_EXT_DBCN, 0, UINT64_MAX, RISCV_RAM_BASE, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_SUCCESS);
+	g_assert_cmpuint(ret[1], ==, SBI_DBCN_WRITE_MAX);
+	/* Zero bytes anywhere: nothing to check, nothing written. */
+	sbi(&env, SBI_EXT_DBCN, 0, 0, 0, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_SUCCESS);
+	g_assert_cmpuint(ret[1], ==, 0);
+	sbi(&env, SBI_EXT_DBCN, 1, 16, RISCV_RAM_BASE, 0, ret);     /* read */
+	g_assert_cmpuint(ret[1], ==, 0);
+	sbi(&env, SBI_EXT_DBCN, 7, 0, 0, 0, ret);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_NOT_SUPPORTED);
+	g_string_free(con.out, TRUE);
+	guest_mem_free(&mem);
+}
+
+static void test_sbi_reset_and_unknown(void)
+{
+	struct guest_mem mem = { 0 };
+	struct sbi_console con = { g_string_new(NULL) };
+	const struct riscv_sbi_env env = { &mem, sbi_out, &con };
+	uint64_t ret[2];
+
+	g_assert_cmpint(sbi(&env, SBI_EXT_SRST, 0, 0, 0, 0, ret), ==,
+			RISCV_SBI_POWEROFF);
+	g_assert_cmpint(sbi(&env, SBI_EXT_SRST, 0, 1, 0, 0, ret), ==,
+			RISCV_SBI_RESET);
+	g_assert_cmpint(sbi(&env, SBI_EXT_SRST, 0, 2, 0, 0, ret), ==,
+			RISCV_SBI_RESET);
+	g_assert_cmpint(sbi(&env, SBI_EXT_SRST, 0, 3, 0, 0, ret), ==,
+			RISCV_SBI_CONTINUE);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_INVALID_PARAM);
+	g_assert_cmpint(sbi(&env, SBI_EXT_SRST, 1, 0, 0, 0, ret), ==,
+			RISCV_SBI_CONTINUE);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_NOT_SUPPORTED);
+	g_assert_cmpint(sbi(&env, SBI_EXT_LEGACY_SHUTDOWN, 0, 0, 0, 0, ret),
+			==, RISCV_SBI_POWEROFF);
+	g_assert_cmpint(sbi(&env, 0x0a000000, 0, 0, 0, 0, ret), ==,
+			RISCV_SBI_CONTINUE);
+	g_assert_cmpint((int64_t)ret[0], ==, SBI_ERR_NOT_SUPPORTED);
+	g_assert_cmpuint(con.out->len, ==, 0);
+	g_string_free(con.out, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -478,5 +578,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/riscv/plic/level", test_plic_level);
 	g_test_add_func("/riscv/plic/edges-priority", test_plic_edges_and_priority);
 	g_test_add_func("/riscv/plic/hostile", test_plic_hostile);
+	g_test_add_func("/riscv/sbi/console", test_sbi_console);
+	g_test_add_func("/riscv/sbi/reset-unknown", test_sbi_reset_and_unknown);
 	return g_test_run();
 }

@@ -99,9 +99,31 @@ int arch_vm_add_irqfd(struct vm *vm, uint32_t gsi, int efd)
 	return r;
 }
 
+static void sbi_console_out(void *opaque, const uint8_t *buf, size_t len)
+{
+	console_write(opaque, buf, len);
+}
+
+/* An SBI call KVM left to us. */
 bool arch_vcpu_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 {
-	return riscv_sbi_call(vcpu, exit);
+	const struct riscv_sbi_env env = {
+		.mem = &vcpu->vm->mem,
+		.console_out = sbi_console_out,
+		.opaque = &vcpu->vm->vmm->console,
+	};
+
+	switch (riscv_sbi_handle(&env, exit->hypercall.ext, exit->hypercall.fn,
+				 exit->hypercall.args, exit->hypercall.ret)) {
+	case RISCV_SBI_POWEROFF:
+		vm_request_stop(vcpu->vm, VM_STOP_POWEROFF);
+		return false;
+	case RISCV_SBI_RESET:
+		vm_request_stop(vcpu->vm, VM_STOP_RESET);
+		return false;
+	default:
+		return true;
+	}
 }
 
 static int setup_devices(struct vm *vm)
