@@ -154,3 +154,14 @@ def test_control_channel(results):
     assert r.console.count("DUVISOR-GUEST-READY") == 2, r
     assert "DUVISOR-GUEST-POWERBUTTON" in r.console, r
     assert r.status == 0, r
+
+
+def test_console_input(results):
+    """Typed into the guest's shell through a pty: UART receive interrupts
+    (a level-triggered PLIC source)."""
+    r = run(results, "console")
+    assert "serial console on /dev/pts/" in r.stderr, r
+    # The shell's output, not just the echo of what was typed.
+    assert re.search(r"^DV-INPUT-42$", r.console, re.M), r
+    assert "DUVISOR-GUEST-POWEROFF" in r.console, r
+    assert r.status == 0, r
