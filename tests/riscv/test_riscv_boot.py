@@ -165,3 +165,11 @@ def test_console_input(results):
     assert re.search(r"^DV-INPUT-42$", r.console, re.M), r
     assert "DUVISOR-GUEST-POWEROFF" in r.console, r
     assert r.status == 0, r
+
+
+def test_sandbox_traps_a_forbidden_call(results):
+    """The riscv64 seccomp filter (libseccomp cross-built) is real: a
+    forbidden openat (56 on riscv64) kills the VMM with SIGSYS."""
+    r = run(results, "forbidden")
+    assert "forbidden system call 56 (seccomp)" in r.stderr, r
+    assert r.status == 128 + 31, r
