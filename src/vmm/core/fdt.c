@@ -34,7 +34,7 @@ static void buf_add(struct fdt *f, struct fdt_buf *b, const void *data,
 {
 	size_t total = ALIGN_UP(len, pad);
 
-	if (f->error)
+	if (f->error || total == 0)
 		return;
 	if (total > FDT_MAX_BLOCK - b->len) {
 		fail(f, -E2BIG);
@@ -225,7 +225,8 @@ long fdt_finish(struct fdt *f, uint8_t *out, size_t cap)
 	put_be32(out + 28, 0);                   /* boot CPU */
 	put_be32(out + 32, (uint32_t)f->strings.len);
 	put_be32(out + 36, (uint32_t)(f->structs.len + sizeof(end)));
-	memcpy(out + off_struct, f->structs.data, f->structs.len);
+	if (f->structs.len)
+		memcpy(out + off_struct, f->structs.data, f->structs.len);
 	memcpy(out + off_struct + f->structs.len, end, sizeof(end));
 	if (f->strings.len)
 		memcpy(out + off_strings, f->strings.data, f->strings.len);
