@@ -10,6 +10,7 @@ records.  See docs/riscv.md.
     python3 -m pytest -v tests/riscv/test_riscv_boot.py
 """
 
+import json
 import os
 import re
 import shlex
@@ -41,6 +42,13 @@ def cross_build(fx):
                         "--cross-file", str(ROOT / "cross" / "riscv64-linux-gnu.ini"),
                         "--cross-file", fx["seccomp_cross_file"]],
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    options = json.loads(subprocess.run(
+        ["meson", "introspect", "--buildoptions", str(CROSS_BUILD)],
+        check=True, stdout=subprocess.PIPE, text=True).stdout)
+    if not any(o["name"] == "sandbox" and o["value"] == "enabled"
+               for o in options):
+        pytest.fail(f"{CROSS_BUILD} was set up without the sandbox: remove "
+                    "it, or set it up with both cross files (docs/riscv.md)")
     subprocess.run(["nice", "-n", "15", "ninja", "-j2", "-C", str(CROSS_BUILD),
                     "src/vmm/duvisor-vmm", "tools/duvisor-ctl"], check=True,
                    stdout=subprocess.DEVNULL)
