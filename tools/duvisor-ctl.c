@@ -27,7 +27,7 @@ static void usage(FILE *out)
 "  hello            protocol and VMM version\n"
 "  status           state, vCPUs, memory, boots, devices, exit counters\n"
 "  pause | resume   stop or continue all vCPUs\n"
-"  powerdown        press the ACPI power button\n"
+"  powerdown        press the power button (the guest shuts down)\n"
 "  reset            reset the machine (the VMM rebuilds it)\n"
 "  quit             stop the VM at once; the VMM exits with status 0\n"
 "  balloon-set BYTES, balloon-stats\n"

@@ -31,7 +31,7 @@ static void usage(FILE *out)
 "Run one virtual machine that boots a Linux kernel directly.\n"
 "\n"
 "Guest:\n"
-"  -k, --kernel PATH      kernel: bzImage (boot protocol 2.12+) or ELF vmlinux\n"
+"  -k, --kernel PATH      kernel: %s\n"
 "  -i, --initrd PATH      initial ramdisk\n"
 "  -a, --cmdline STRING   kernel command line (e.g. 'console=ttyS0')\n"
 "  -m, --memory SIZE      guest RAM, e.g. 512M or 2G (bare number: MiB;\n"
@@ -77,7 +77,7 @@ static void usage(FILE *out)
 "                         when it runs out of memory; target: the guest's\n"
 "                         memory at boot, as for --memory;\n"
 "                         free-page-reporting=on: memory the guest frees\n"
-"                         goes back to the host\n");
+"                         goes back to the host\n", arch_kernel_formats());
 	/* Two strings: C17 compilers need not take longer ones. */
 	fprintf(out,
 "      --vsock cid=N,uds=PATH\n"
@@ -110,8 +110,9 @@ static void usage(FILE *out)
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
-"Signals: SIGTERM or SIGINT press the ACPI power button (the guest shuts\n"
-"down cleanly); SIGQUIT stops the VM at once.\n"
+"Signals: SIGTERM or SIGINT press the power button (ACPI on x86, a\n"
+"virtio-input key on RISC-V: the guest shuts down cleanly); SIGQUIT stops\n"
+"the VM at once.\n"
 "\n"
 "Exit status:\n"
 "   0  the guest powered off (or the VM was stopped on request)\n"

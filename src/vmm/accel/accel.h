@@ -26,6 +26,7 @@ enum accel_exit_kind {
 	ACCEL_EXIT_SYSTEM_OFF,
 	ACCEL_EXIT_SYSTEM_CRASH,
 	ACCEL_EXIT_ERROR,         /* the accelerator cannot go on */
+	ACCEL_EXIT_HYPERCALL,     /* a firmware call left to the VMM (SBI) */
 	ACCEL_EXIT_OTHER,
 	ACCEL_EXIT__COUNT
 };
@@ -51,6 +52,12 @@ struct accel_exit {
 			uint32_t suberror;
 			uint64_t data0;
 		} error;
+		/* RISC-V: an SBI call KVM does not handle in the kernel. */
+		struct {
+			uint64_t ext, fn;
+			uint64_t args[6];
+			uint64_t *ret;    /* in place: error, value */
+		} hypercall;
 	};
 };
 
@@ -77,6 +84,35 @@ struct accel_x86_ops {
 	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
 				   const struct x86_boot_state *st);
 	bool (*has_tsc_deadline)(struct accel *acc);
+};
+
+/* The RISC-V part of a vCPU's first state (the Linux boot protocol). */
+struct riscv_boot_state {
+	uint64_t pc;
+	uint64_t a0, a1;          /* hart id, device tree address */
+};
+
+/* Multi-letter ISA extensions a RISC-V vCPU may have (riscv,isa names). */
+enum riscv_isa_ext {
+	RISCV_ISA_EXT_SSTC,         /* guest timer without SBI calls */
+	RISCV_ISA_EXT_SVINVAL,
+	RISCV_ISA_EXT_SVPBMT,
+	RISCV_ISA_EXT_ZIHINTPAUSE,
+	RISCV_ISA_EXT__COUNT
+};
+
+struct accel_riscv_ops {
+	int (*vcpu_set_boot_state)(struct accel_vcpu *vcpu,
+				   const struct riscv_boot_state *st);
+	/* The time CSR's frequency, for the device tree. */
+	int (*vcpu_timebase_hz)(struct accel_vcpu *vcpu, uint64_t *hz);
+	/* Single-letter ISA extensions, bit n = letter 'a' + n. */
+	int (*vcpu_isa)(struct accel_vcpu *vcpu, uint64_t *isa);
+	/* Multi-letter ones: bit n = enum riscv_isa_ext n. */
+	int (*vcpu_isa_exts)(struct accel_vcpu *vcpu, uint32_t *exts);
+	/* Raises or lowers the supervisor external interrupt of the vCPU,
+	 * the output of a user-space PLIC context. Safe from any thread. */
+	int (*vcpu_set_external_irq)(struct accel_vcpu *vcpu, bool level);
 };
 
 struct accel_ops {
@@ -113,7 +149,9 @@ struct accel_ops {
 	 * (a triple fault, an exit the accelerator cannot handle). */
 	int (*vcpu_describe)(struct accel_vcpu *vcpu, char *buf, size_t len);
 
+	/* The arch part; NULL on other architectures. */
 	const struct accel_x86_ops *x86;
+	const struct accel_riscv_ops *riscv;
 };
 
 extern const struct accel_ops accel_kvm_ops;

@@ -34,7 +34,24 @@
 #define X86_EFER_LME (1ull << 8)
 #define X86_EFER_LMA (1ull << 10)
 
-int kvm_x86_vm_setup(struct accel_vm *vm)
+/* The in-kernel PIC, IOAPIC, LAPICs and PIT, and GSIs for irqfds. */
+const struct kvm_cap_name kvm_arch_required_caps[] = {
+	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+	{ KVM_CAP_IRQFD, "IRQFD" },
+	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
+	{ KVM_CAP_PIT2, "PIT2" },
+};
+const size_t kvm_arch_nrequired_caps = ARRAY_SIZE(kvm_arch_required_caps);
+
+bool kvm_arch_decode_exit(struct accel_vcpu *vcpu, struct accel_exit *exit)
+{
+	(void)vcpu;
+	(void)exit;
+	return false;
+}
+
+int kvm_arch_vm_setup(struct accel_vm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t identity = X86_KVM_IDENTITY_MAP;

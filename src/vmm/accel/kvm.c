@@ -20,21 +20,23 @@ int kvm_check_extension(int fd, long cap)
 	return r < 0 ? 0 : r;
 }
 
-static const struct {
-	long cap;
-	const char *name;
-} required_caps[] = {
-	{ KVM_CAP_IRQCHIP, "IRQCHIP" },
+static const struct kvm_cap_name required_caps[] = {
 	{ KVM_CAP_USER_MEMORY, "USER_MEMORY" },
 	{ KVM_CAP_IOEVENTFD, "IOEVENTFD" },
-	{ KVM_CAP_IRQFD, "IRQFD" },
 	{ KVM_CAP_IMMEDIATE_EXIT, "IMMEDIATE_EXIT" },
-#ifdef __x86_64__
-	{ KVM_CAP_SET_TSS_ADDR, "SET_TSS_ADDR" },
-	{ KVM_CAP_EXT_CPUID, "EXT_CPUID" },
-	{ KVM_CAP_PIT2, "PIT2" },
-#endif
 };
+
+static bool has_caps(int fd, const struct kvm_cap_name *caps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!kvm_check_extension(fd, caps[i].cap)) {
+			vmm_error("KVM lacks the required capability %s",
+				  caps[i].name);
+			return false;
+		}
+	}
+	return true;
+}
 
 static int kvm_open(int fd, struct accel **out)
 {
@@ -57,13 +59,10 @@ static int kvm_open(int fd, struct accel **out)
 		close(fd);
 		return -ENOTSUP;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(required_caps); i++) {
-		if (!kvm_check_extension(fd, required_caps[i].cap)) {
-			vmm_error("KVM lacks the required capability %s",
-				  required_caps[i].name);
-			close(fd);
-			return -ENOTSUP;
-		}
+	if (!has_caps(fd, required_caps, ARRAY_SIZE(required_caps)) ||
+	    !has_caps(fd, kvm_arch_required_caps, kvm_arch_nrequired_caps)) {
+		close(fd);
+		return -ENOTSUP;
 	}
 	mmap_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size < (int)sizeof(struct kvm_run)) {
@@ -119,14 +118,12 @@ static int kvm_vm_create(struct accel *acc, struct accel_vm **out)
 	}
 	vm->acc = acc;
 	vm->fd = fd;
-#ifdef __x86_64__
-	r = kvm_x86_vm_setup(vm);
+	r = kvm_arch_vm_setup(vm);
 	if (r < 0) {
 		close(fd);
 		free(vm);
 		return r;
 	}
-#endif
 	*out = vm;
 	return 0;
 }
@@ -331,7 +328,8 @@ static int kvm_vcpu_run(struct accel_vcpu *vcpu, struct accel_exit *exit)
 			run->fail_entry.hardware_entry_failure_reason;
 		break;
 	default:
-		exit->kind = ACCEL_EXIT_OTHER;
+		if (!kvm_arch_decode_exit(vcpu, exit))
+			exit->kind = ACCEL_EXIT_OTHER;
 		break;
 	}
 	return 0;
@@ -353,9 +351,11 @@ const struct accel_ops accel_kvm_ops = {
 	.vcpu_destroy = kvm_vcpu_destroy,
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_request_exit = kvm_vcpu_request_exit,
-#ifdef __x86_64__
+#if defined(__x86_64__)
 	.vcpu_describe = kvm_x86_vcpu_describe,
 	.x86 = &kvm_x86_ops,
+#elif defined(__riscv)
+	.riscv = &kvm_riscv_ops,
 #endif
 };
 
@@ -371,6 +371,7 @@ const char *accel_exit_kind_name(enum accel_exit_kind kind)
 		[ACCEL_EXIT_SYSTEM_OFF] = "system-off",
 		[ACCEL_EXIT_SYSTEM_CRASH] = "system-crash",
 		[ACCEL_EXIT_ERROR] = "error",
+		[ACCEL_EXIT_HYPERCALL] = "hypercall",
 		[ACCEL_EXIT_OTHER] = "other",
 	};
 

@@ -19,7 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
 #include <linux/kvm.h>
@@ -35,9 +34,9 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <termios.h>
-#include <ucontext.h>
 #include <unistd.h>
 
+#include "core/sandbox-rules.h"
 #include "core/util.h"
 #include "core/vmm.h"
 
@@ -48,23 +47,6 @@ void __lsan_do_leak_check(void);
 #else
 #define SANITIZED 0
 #endif
-
-struct rule {
-	int nr;
-	unsigned int nargs;          /* 0 or 1 */
-	struct scmp_arg_cmp arg;
-};
-
-#define ALLOW(name) { SCMP_SYS(name), 0, { 0 } }
-/* The call with (arg & mask) == value. */
-#define ALLOW_MASKED(name, n, mask, value) \
-	{ SCMP_SYS(name), 1, { .arg = (n), .op = SCMP_CMP_MASKED_EQ, \
-			       .datum_a = (mask), .datum_b = (value) } }
-/* ioctl's request is an unsigned int in the kernel: compare 32 bits. */
-#define ALLOW_IOCTL(req) ALLOW_MASKED(ioctl, 1, 0xffffffffu, (req))
-
-/* Never executable mappings: a compromised VMM cannot load code. */
-#define ALLOW_NO_EXEC(name) ALLOW_MASKED(name, 2, PROT_EXEC, 0)
 
 static const struct rule main_rules[] = {
 	/* Event loop, control channel, console, signals. */
@@ -120,26 +102,13 @@ static const struct rule main_rules[] = {
 	ALLOW(readv),
 	ALLOW(writev),
 	ALLOW_IOCTL(TUNSETOFFLOAD),
-	/* KVM: building a machine on each boot, interrupts. */
+	/* KVM: building a machine on each boot (the arch's own calls are in
+	 * x86/sandbox-rules.c, riscv/sandbox-rules.c). */
 	ALLOW_IOCTL(KVM_CHECK_EXTENSION),
 	ALLOW_IOCTL(KVM_CREATE_VM),
-	ALLOW_IOCTL(KVM_GET_SUPPORTED_CPUID),
-	ALLOW_IOCTL(KVM_CREATE_IRQCHIP),
-	ALLOW_IOCTL(KVM_CREATE_PIT2),
-	ALLOW_IOCTL(KVM_SET_TSS_ADDR),
-	ALLOW_IOCTL(KVM_SET_IDENTITY_MAP_ADDR),
 	ALLOW_IOCTL(KVM_SET_USER_MEMORY_REGION),
-	ALLOW_IOCTL(KVM_IRQ_LINE),
 	ALLOW_IOCTL(KVM_IOEVENTFD),
-	ALLOW_IOCTL(KVM_IRQFD),
 	ALLOW_IOCTL(KVM_CREATE_VCPU),
-	ALLOW_IOCTL(KVM_SET_CPUID2),
-	ALLOW_IOCTL(KVM_SET_MSRS),
-	ALLOW_IOCTL(KVM_GET_REGS),   /* vCPU state after a failed exit */
-	ALLOW_IOCTL(KVM_GET_SREGS),
-	ALLOW_IOCTL(KVM_SET_SREGS),
-	ALLOW_IOCTL(KVM_SET_REGS),
-	ALLOW_IOCTL(KVM_SET_FPU),
 	/* vCPU threads inherit this filter before narrowing it. */
 	ALLOW_IOCTL(KVM_RUN),
 	/* The stdio console's terminal mode, restored at exit. */
@@ -162,10 +131,6 @@ static const struct rule vsock_rules[] = {
 
 static const struct rule vcpu_rules[] = {
 	ALLOW_IOCTL(KVM_RUN),
-	ALLOW_IOCTL(KVM_IRQ_LINE),   /* device interrupts (COM1, GED) */
-	/* Reading its own registers for the log after a failed exit. */
-	ALLOW_IOCTL(KVM_GET_REGS),
-	ALLOW_IOCTL(KVM_GET_SREGS),
 	ALLOW(write),                /* console, eventfds, diagnostics */
 	ALLOW(read),
 	ALLOW(futex),
@@ -220,7 +185,8 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules,
 	return 0;
 }
 
-static scmp_filter_ctx build_filter(const struct rule *rules, size_t n)
+static scmp_filter_ctx build_filter(const struct rule *rules, size_t n,
+				    const struct rule *arch, size_t narch)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 
@@ -228,7 +194,7 @@ static scmp_filter_ctx build_filter(const struct rule *rules, size_t n)
 		return NULL;
 	/* We set no_new_privs ourselves, once, for the whole process. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0 ||
-	    add_rules(ctx, rules, n) < 0 ||
+	    add_rules(ctx, rules, n) < 0 || add_rules(ctx, arch, narch) < 0 ||
 	    (SANITIZED && add_rules(ctx, sanitizer_rules,
 				    ARRAY_SIZE(sanitizer_rules)) < 0)) {
 		seccomp_release(ctx);
@@ -297,51 +263,18 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 	(void)sig;
 	memcpy(msg, head, n);
 	n += format_uint(msg + n, (unsigned long)si->si_syscall, 10);
-#ifdef __x86_64__
 	/* Which ioctl is what a device author needs to know. */
 	if (si->si_syscall == SYS_ioctl) {
-		const ucontext_t *ctx = uc;
-
 		memcpy(msg + n, request, sizeof(request) - 1);
 		n += sizeof(request) - 1;
-		n += format_uint(msg + n,
-				 (unsigned long)ctx->uc_mcontext.gregs[REG_RSI],
-				 16);
+		n += format_uint(msg + n, sandbox_arch_syscall_arg1(uc), 16);
 	}
-#else
-	(void)uc;
-#endif
 	memcpy(msg + n, tail, sizeof(tail) - 1);
 	n += sizeof(tail) - 1;
 	(void)!write(STDERR_FILENO, msg, n);
 	/* SA_RESETHAND made SIGSYS fatal again: any forbidden call ends us. */
 	syscall(SYS_kexec_load, 0, 0, 0, 0);
 	_exit(128 + SIGSYS);
-}
-
-static int drop_ids(const struct vmm_config *cfg)
-{
-	uid_t ruid, euid, suid;
-
-	if (geteuid() == 0) {
-		/* The bounding set goes with root; no_new_privs keeps it so. */
-		for (int cap = 0; cap <= 63; cap++)
-			if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 &&
-			    errno == EINVAL)
-				break;
-		if (setgroups(0, NULL) < 0)
-			return -errno;
-	}
-	if (setresgid(cfg->gid, cfg->gid, cfg->gid) < 0 ||
-	    setresuid(cfg->uid, cfg->uid, cfg->uid) < 0)
-		return -errno;
-	/* Trust, but verify: there must be no way back. */
-	if (getresuid(&ruid, &euid, &suid) < 0 || ruid != cfg->uid ||
-	    euid != cfg->uid || suid != cfg->uid)
-		return -EPERM;
-	if (cfg->uid != 0 && setuid(0) == 0)
-		return -EPERM;
-	return 0;
 }
 
 int sandbox_enter(const struct vmm_config *cfg)
@@ -353,30 +286,21 @@ int sandbox_enter(const struct vmm_config *cfg)
 	scmp_filter_ctx main_ctx = NULL, vcpu_ctx = NULL;
 	int r;
 
-	if (cfg->drop_ids) {
-		r = drop_ids(cfg);
-		if (r < 0) {
-			vmm_error("cannot drop to uid %u gid %u: %s", cfg->uid,
-				  cfg->gid, strerror(-r));
-			return r;
-		}
-	}
-	if ((cfg->drop_ids || cfg->sandbox) &&
-	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-		r = -errno;
-		vmm_error("cannot set no_new_privs: %s", strerror(errno));
+	r = sandbox_drop_privileges(cfg);
+	if (r < 0 || !cfg->sandbox)
 		return r;
-	}
-	if (!cfg->sandbox)
-		return 0;
 #if SANITIZED
 	/* LeakSanitizer's exit-time scan ptraces the process and reads
 	 * /proc, which the filter forbids: scan now, with all reachable. */
 	__lsan_do_leak_check();
 #endif
 	r = -ENOMEM;
-	main_ctx = build_filter(main_rules, ARRAY_SIZE(main_rules));
-	vcpu_ctx = build_filter(vcpu_rules, ARRAY_SIZE(vcpu_rules));
+	main_ctx = build_filter(main_rules, ARRAY_SIZE(main_rules),
+				sandbox_arch_main_rules,
+				sandbox_arch_nmain_rules);
+	vcpu_ctx = build_filter(vcpu_rules, ARRAY_SIZE(vcpu_rules),
+				sandbox_arch_vcpu_rules,
+				sandbox_arch_nvcpu_rules);
 	if (!main_ctx || !vcpu_ctx)
 		goto fail;
 	if (cfg->vsock.enabled) {
@@ -399,8 +323,9 @@ int sandbox_enter(const struct vmm_config *cfg)
 	seccomp_release(main_ctx);
 	seccomp_release(vcpu_ctx);
 	vmm_debug("sandbox: seccomp filters installed (main %zu rules, "
-		  "vCPU %zu rules)", ARRAY_SIZE(main_rules),
-		  ARRAY_SIZE(vcpu_rules));
+		  "vCPU %zu rules)",
+		  ARRAY_SIZE(main_rules) + sandbox_arch_nmain_rules,
+		  ARRAY_SIZE(vcpu_rules) + sandbox_arch_nvcpu_rules);
 	return 0;
 fail:
 	vmm_error("cannot install the seccomp filter: %s", strerror(-r));

@@ -25,6 +25,9 @@ int sandbox_enter_vcpu_thread(void);
 
 bool sandbox_active(void);
 
+/* The id drop and no_new_privs of sandbox_enter (core/privdrop.c). */
+int sandbox_drop_privileges(const struct vmm_config *cfg);
+
 /* Test hook (--test-trigger-forbidden-syscall): opens a file, which the
  * sandbox forbids; the process dies of SIGSYS with a message. */
 void sandbox_try_forbidden_syscall(void);

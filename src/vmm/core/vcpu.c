@@ -101,6 +101,8 @@ static bool handle_exit(struct vcpu *vcpu, const struct accel_exit *exit)
 		report_state(vcpu);
 		vm_request_stop(vm, VM_STOP_ERROR);
 		return false;
+	case ACCEL_EXIT_HYPERCALL:
+		return arch_vcpu_exit(vcpu, exit);
 	default:
 		vmm_error("vCPU %u: unexpected exit reason %u", vcpu->index,
 			  exit->raw_reason);

@@ -37,10 +37,15 @@ enum vm_stop_reason vm_stop_reason(struct vm *vm)
 void vm_set_irq(void *opaque, uint32_t gsi, bool level)
 {
 	struct vm *vm = opaque;
-	int r = vm->vmm->ops->vm_set_irq(vm->avm, gsi, level);
+	int r = arch_vm_set_irq(vm, gsi, level);
 
 	if (r < 0)
 		vmm_warn("cannot set IRQ %u: %s", gsi, strerror(-r));
+}
+
+int vm_add_irqfd(void *opaque, uint32_t gsi, int efd)
+{
+	return arch_vm_add_irqfd(opaque, gsi, efd);
 }
 
 static int read_image(const char *what, const char *path, int fd,

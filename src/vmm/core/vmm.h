@@ -209,8 +209,10 @@ void vmm_request_quit(struct vmm *vmm);
 /* The exit counters of all boots so far plus the running one. */
 void vmm_sum_stats(const struct vmm *vmm, struct vcpu_stats *out);
 
-/* Interrupt line helper for device models. */
+/* Interrupt line helpers for device models (struct irq_line and
+ * struct irq_fd_binder in devices/irq.h); the machine routes them. */
 void vm_set_irq(void *vm, uint32_t gsi, bool level);
+int vm_add_irqfd(void *vm, uint32_t gsi, int efd);
 
 /* vcpu.c */
 int vcpus_start(struct vm *vm);
@@ -219,11 +221,20 @@ void vcpus_stop(struct vm *vm);
 void vcpus_pause(struct vmm *vmm);
 void vcpus_resume(struct vmm *vmm);
 
-/* Arch hooks (x86/machine.c). */
+/* Arch hooks (x86/machine.c, riscv/machine.c). */
 int arch_vm_init(struct vm *vm);
 int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu);
 void arch_vm_power_button(struct vm *vm);
 void arch_vm_cleanup(struct vm *vm);
 uint32_t arch_max_vcpus(void);
+/* What --kernel takes, for --help. */
+const char *arch_kernel_formats(void);
+/* The interrupt controller: in the accelerator or a model of ours. */
+int arch_vm_set_irq(struct vm *vm, uint32_t gsi, bool level);
+/* Each write to efd pulses gsi (edge). */
+int arch_vm_add_irqfd(struct vm *vm, uint32_t gsi, int efd);
+/* An exit only this architecture has (e.g. an SBI call); returns false
+ * when the vCPU must stop. */
+bool arch_vcpu_exit(struct vcpu *vcpu, const struct accel_exit *exit);
 
 #endif

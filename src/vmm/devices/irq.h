@@ -24,4 +24,11 @@ static inline void irq_line_pulse(const struct irq_line *l)
 	l->set(l->ctx, l->gsi, false);
 }
 
+/* Connects an eventfd to an edge-triggered line: each write pulses it,
+ * in the accelerator where it can, else through the event loop. */
+struct irq_fd_binder {
+	int (*bind)(void *ctx, uint32_t gsi, int efd);
+	void *ctx;
+};
+
 #endif

@@ -44,5 +44,11 @@ struct virtio_dev *virtio_balloon_new(const struct virtio_host *host,
  * the main loop. */
 struct virtio_dev *virtio_vsock_new(const struct virtio_host *host,
 				    const char *name, struct vsock_host *vsock);
+/* A power button (virtio-input with KEY_POWER) for machines without
+ * ACPI; work on the main loop. */
+struct virtio_dev *virtio_input_power_new(const struct virtio_host *host,
+					  const char *name);
+/* Presses and releases the button; main thread. */
+void virtio_input_press_power(struct virtio_dev *vdev);
 
 #endif

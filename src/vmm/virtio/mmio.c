@@ -205,8 +205,10 @@ static const struct bus_ops mmio_bus_ops = {
 
 struct virtio_mmio *virtio_mmio_attach(struct virtio_dev *vdev,
 				       const struct accel_ops *ops,
-				       struct accel_vm *avm, struct bus *bus,
-				       uint64_t base, uint32_t gsi)
+				       struct accel_vm *avm,
+				       const struct irq_fd_binder *irq,
+				       struct bus *bus, uint64_t base,
+				       uint32_t gsi)
 {
 	struct virtio_mmio *m = calloc(1, sizeof(*m));
 	int r;
@@ -217,7 +219,7 @@ struct virtio_mmio *virtio_mmio_attach(struct virtio_dev *vdev,
 	m->irq_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (m->irq_fd < 0)
 		goto fail;
-	r = ops->vm_add_irqfd(avm, gsi, m->irq_fd);
+	r = irq->bind(irq->ctx, gsi, m->irq_fd);
 	for (uint32_t q = 0; !r && q < vdev->nqueues; q++)
 		r = ops->vm_add_ioeventfd_match(avm,
 						base + VIRTIO_MMIO_QUEUE_NOTIFY,

@@ -12,17 +12,21 @@
 
 #include "accel/accel.h"
 #include "core/bus.h"
+#include "devices/irq.h"
 #include "virtio/virtio.h"
 
 #define VIRTIO_MMIO_WINDOW 0x200
 
 struct virtio_mmio;
 
-/* Puts vdev behind a register window at base, interrupting on gsi. */
+/* Puts vdev behind a register window at base, interrupting on gsi
+ * through an eventfd that irq binds. */
 struct virtio_mmio *virtio_mmio_attach(struct virtio_dev *vdev,
 				       const struct accel_ops *ops,
-				       struct accel_vm *avm, struct bus *bus,
-				       uint64_t base, uint32_t gsi);
+				       struct accel_vm *avm,
+				       const struct irq_fd_binder *irq,
+				       struct bus *bus, uint64_t base,
+				       uint32_t gsi);
 void virtio_mmio_free(struct virtio_mmio *m);
 
 #endif

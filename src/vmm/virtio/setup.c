@@ -101,6 +101,7 @@ static int add(struct vm *vm, struct virtio_dev *vdev, const uint32_t *gsis,
 {
 	struct vm_virtio *v = vm->virtio;
 	struct virtio_mmio_slot *slot = &v->slots[v->n];
+	const struct irq_fd_binder irq = { vm_add_irqfd, vm };
 
 	if (!vdev)
 		return -ENOMEM;
@@ -116,7 +117,7 @@ static int add(struct vm *vm, struct virtio_dev *vdev, const uint32_t *gsis,
 		.gsi = gsis[v->n],
 	};
 	v->devs[v->n] = vdev;
-	v->mmio[v->n] = virtio_mmio_attach(vdev, vm->vmm->ops, vm->avm,
+	v->mmio[v->n] = virtio_mmio_attach(vdev, vm->vmm->ops, vm->avm, &irq,
 					   &vm->mmio, slot->base, slot->gsi);
 	v->n++;
 	return v->mmio[v->n - 1] ? 0 : -EIO;
@@ -159,6 +160,18 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 		r = add(vm, virtio_vsock_new(&host, "virtio-vsock",
 					     vm->vmm->vsock),
 			gsis, ngsis, base);
+	return r;
+}
+
+int vm_virtio_add_power_button(struct vm *vm, uint64_t base,
+			       const uint32_t *gsis, size_t ngsis,
+			       struct virtio_dev **out)
+{
+	struct virtio_host host = { .mem = &vm->mem, .loop = vm->vmm->loop };
+	struct virtio_dev *vdev = virtio_input_power_new(&host, "power-button");
+	int r = add(vm, vdev, gsis, ngsis, base);
+
+	*out = r ? NULL : vdev;
 	return r;
 }
 

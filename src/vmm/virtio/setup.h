@@ -42,4 +42,10 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 		    size_t ngsis);
 void vm_virtio_cleanup(struct vm *vm);
 
+/* After vm_virtio_setup, with the same windows and GSIs: a power button
+ * (virtio-input) for machines without ACPI. Returns 0 or -errno. */
+int vm_virtio_add_power_button(struct vm *vm, uint64_t base,
+			       const uint32_t *gsis, size_t ngsis,
+			       struct virtio_dev **out);
+
 #endif

@@ -42,6 +42,11 @@ uint32_t arch_max_vcpus(void)
 	return X86_MAX_VCPUS;
 }
 
+const char *arch_kernel_formats(void)
+{
+	return "bzImage (boot protocol 2.12+) or ELF vmlinux";
+}
+
 static void on_power_event(void *ctx, enum power_event ev)
 {
 	vm_request_stop(ctx, ev == POWER_EVENT_OFF ? VM_STOP_POWEROFF :
@@ -252,6 +257,26 @@ int arch_vcpu_init(struct vm *vm, struct vcpu *vcpu)
 	if (!r && vcpu->index == 0)
 		r = x86->vcpu_set_boot_state(vcpu->acc, &vm->arch->boot);
 	return r;
+}
+
+/* The PIC/IOAPIC are in the kernel: lines and irqfds go straight there. */
+int arch_vm_set_irq(struct vm *vm, uint32_t gsi, bool level)
+{
+	return vm->vmm->ops->vm_set_irq(vm->avm, gsi, level);
+}
+
+int arch_vm_add_irqfd(struct vm *vm, uint32_t gsi, int efd)
+{
+	return vm->vmm->ops->vm_add_irqfd(vm->avm, gsi, efd);
+}
+
+/* KVM x86 leaves no firmware calls to us. */
+bool arch_vcpu_exit(struct vcpu *vcpu, const struct accel_exit *exit)
+{
+	vmm_error("vCPU %u: unexpected exit %s (reason %u)", vcpu->index,
+		  accel_exit_kind_name(exit->kind), exit->raw_reason);
+	vm_request_stop(vcpu->vm, VM_STOP_ERROR);
+	return false;
 }
 
 void arch_vm_power_button(struct vm *vm)
