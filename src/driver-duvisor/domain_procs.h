@@ -13,6 +13,8 @@
 
 void dv_domain_procs_register(void);
 void dv_domain_query_procs_register(void);
+/* virDomainInterfaceAddresses (domain_ifaddr.c). */
+void dv_domain_ifaddr_procs_register(void);
 
 /* The domain a call names (by UUID, as libvirt does); NULL with err set
  * (VIR_ERR_NO_DOMAIN). */

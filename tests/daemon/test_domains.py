@@ -354,3 +354,19 @@ def test_many_redefinitions_leave_no_temp_files(daemon, conn):
     assert files == {"vm-atomic.xml"}
     assert "<memory unit='KiB'>95232</memory>" in \
         (daemon.config_dir / "vm-atomic.xml").read_text()
+
+
+def test_interface_addresses_refusals(daemon, conn, libvirt_mod):
+    """domifaddr: no guest agent to ask, and only of a running domain."""
+    lv = libvirt_mod
+    dom = conn.defineXML(domain_xml("ifaddr"))
+    assert code_of(lv, dom.interfaceAddresses,
+                   lv.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_AGENT) == \
+        lv.VIR_ERR_ARGUMENT_UNSUPPORTED
+    for source in (lv.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE,
+                   lv.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP):
+        assert code_of(lv, dom.interfaceAddresses, source) == \
+            lv.VIR_ERR_OPERATION_INVALID
+    r = virsh(daemon.uri, "domifaddr", "ifaddr", check=False)
+    assert r.returncode != 0 and "is not running" in r.stderr, r
+    dom.undefine()

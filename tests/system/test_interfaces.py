@@ -184,6 +184,17 @@ def test_bridge(daemon, libvirt, bridge):
         host_rx = int(open(f"/sys/class/net/{tap}/statistics/rx_bytes").read())
         assert host_rx >= SENT
         assert dom.interfaceStats(mac)[0] >= st["rx_bytes"]
+        # The host talked to the guest: its neighbour table has the MAC.
+        addrs = dom.interfaceAddresses(
+            libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
+        assert addrs == {tap: {"hwaddr": mac, "addrs": [
+            {"type": libvirt.VIR_IP_ADDR_TYPE_IPV4, "addr": "10.77.0.2",
+             "prefix": 0}]}}, addrs
+        out = virsh(daemon.uri, "domifaddr", "sys-br", "--source", "arp").stdout
+        assert "10.77.0.2" in out and mac in out, out
+        # A bridge NIC has no DHCP lease of a libvirt network.
+        assert dom.interfaceAddresses(
+            libvirt.VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_LEASE) == {}
 
         c.close()
         daemon.stop()
