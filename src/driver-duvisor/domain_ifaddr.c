@@ -20,6 +20,11 @@
 
 #define ARP_FLAG_COMPLETE 0x2
 
+static void clear_addr(gpointer p)
+{
+	g_free(((dv_domain_ip_addr *)p)->addr);
+}
+
 /* Collects the addresses of one NIC; freed by the XDR free of the reply. */
 static void add_addr(GArray *addrs, int type, const char *addr,
 		     unsigned int prefix)
@@ -120,35 +125,31 @@ static int domain_interface_addresses(struct rpc_call *call, void *args,
 	for (guint i = 0; i < nics->len && i < dom->def->nets->len; i++) {
 		const struct dv_nic *nic = g_ptr_array_index(nics, i);
 		const struct duvisor_net_def *n = duvisor_def_net(dom->def, i);
-		GArray *addrs = g_array_new(FALSE, TRUE,
-					    sizeof(dv_domain_ip_addr));
+		g_autoptr(GArray) addrs = NULL;
 		dv_domain_interface iface = { 0 };
 		char mac[18];
 
-		duvisor_mac_format(n->mac, mac);
-		if (nic->tap &&
-		    a->source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
-			arp_addrs(mac, addrs);
-		else if (nic->tap && nic->network &&
-			 !lease_addrs(nic->network, mac, addrs, err))
-			goto fail;
-		if (!addrs->len) {
-			g_array_free(addrs, TRUE);
+		if (!nic->tap)
 			continue;
-		}
+		addrs = g_array_new(FALSE, TRUE, sizeof(dv_domain_ip_addr));
+		g_array_set_clear_func(addrs, clear_addr);
+		duvisor_mac_format(n->mac, mac);
+		if (a->source == VIR_DOMAIN_INTERFACE_ADDRESSES_SRC_ARP)
+			arp_addrs(mac, addrs);
+		else if (nic->network &&
+			 !lease_addrs(nic->network, mac, addrs, err))
+			break;
+		if (!addrs->len)
+			continue;
 		iface.name = g_strdup(nic->tap);
 		iface.hwaddr = g_new0(char *, 1);
 		*iface.hwaddr = g_strdup(mac);
 		iface.addrs.addrs_len = addrs->len;
+		/* The strings now belong to the reply. */
+		g_array_set_clear_func(addrs, NULL);
 		iface.addrs.addrs_val = (dv_domain_ip_addr *)
-			g_array_free(addrs, FALSE);
+			g_array_free(g_steal_pointer(&addrs), FALSE);
 		g_array_append_val(ifaces, iface);
-		continue;
-fail:
-		for (guint k = 0; k < addrs->len; k++)
-			g_free(g_array_index(addrs, dv_domain_ip_addr, k).addr);
-		g_array_free(addrs, TRUE);
-		break;
 	}
 	/* Also on an error: the reply is freed with what it holds. */
 	r->ifaces.ifaces_len = ifaces->len;

@@ -221,3 +221,16 @@ def event_loop(libvirt_mod):
             threading.Thread(target=run, daemon=True).start()
             _event_loop_started = True
     return libvirt_mod
+
+
+@pytest.fixture
+def conn(daemon, libvirt_mod):
+    """A connection to the daemon; the domains it leaves are undefined."""
+    c = libvirt_mod.open(daemon.uri)
+    yield c
+    for dom in c.listAllDomains():
+        try:
+            dom.undefine()
+        except libvirt_mod.libvirtError:
+            pass
+    c.close()

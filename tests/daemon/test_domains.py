@@ -30,17 +30,6 @@ def domain_xml(name, uuid=None, memory_mib=256, vcpus=1, extra=""):
 """
 
 
-@pytest.fixture
-def conn(daemon, libvirt_mod):
-    c = libvirt_mod.open(daemon.uri)
-    yield c
-    for dom in c.listAllDomains():
-        try:
-            dom.undefine()
-        except libvirt_mod.libvirtError:
-            pass
-    c.close()
-
 
 def test_define_list_dominfo_dumpxml(daemon, conn, tmp_path):
     path = tmp_path / "d.xml"

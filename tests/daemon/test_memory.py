@@ -5,7 +5,6 @@ domains: the default <memballoon>, setmem/setmaxmem --config, dommemstat
 side (a real balloon in a real guest) is tests/system/test_balloon.py."""
 import xml.etree.ElementTree as ET
 
-import pytest
 
 from conftest import virsh
 from dvhelpers import error_code as code_of
@@ -25,17 +24,6 @@ def domain_xml(name, memballoon="", current_mib=None):
 </domain>
 """
 
-
-@pytest.fixture
-def conn(daemon, libvirt_mod):
-    c = libvirt_mod.open(daemon.uri)
-    yield c
-    for dom in c.listAllDomains():
-        try:
-            dom.undefine()
-        except libvirt_mod.libvirtError:
-            pass
-    c.close()
 
 
 def inactive(dom, libvirt):

@@ -145,10 +145,9 @@ def dump_logs(d, names=None):
             print(f"--- {p.name} ---\n{p.read_text(errors='replace')[-3000:]}")
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory, libvirt):
-    d = dvd.Daemon(tmp_path_factory.mktemp("system"), vmm=vmm_binary(),
-                   config_text=VMM_USER_CONFIG)
+def serve(d):
+    """Yields the daemon @d; then its logs, and it must still be alive and
+    stop cleanly; its VMMs are killed in any case."""
     yield d
     alive = d.alive()
     dump_logs(d)
@@ -159,6 +158,12 @@ def daemon(tmp_path_factory, libvirt):
         if d.alive():
             d.stop(signal.SIGKILL)
         d.kill_vmms()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory, libvirt):
+    yield from serve(dvd.Daemon(tmp_path_factory.mktemp("system"),
+                                vmm=vmm_binary(), config_text=VMM_USER_CONFIG))
 
 
 @pytest.fixture

@@ -19,16 +19,15 @@ Runs inside the KVM test host, like the rest of tests/system:
 import base64
 import os
 import shutil
-import signal
 import subprocess
 import time
 import xml.etree.ElementTree as ET
 
 import pytest
 
-from sysfixtures import (BOOT_TIMEOUT, ROOT, dump_logs, dvd, dvh,  # noqa: F401
+from sysfixtures import (BOOT_TIMEOUT, ROOT, dvd, dvh,  # noqa: F401
                          guest_dir, libvirt, needs_real_kvm, privlibvirtd,
-                         virsh, vmm_binary)
+                         serve, virsh, vmm_binary)
 
 POOL = "vi-pool"
 VIR_ERR_OPERATION_INVALID = 55
@@ -58,19 +57,10 @@ def libvirtd(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, libvirtd, libvirt):
-    d = dvd.Daemon(tmp_path_factory.mktemp("vi"), vmm=vmm_binary(),
-                   config_text=f'storage_uri = "{libvirtd.uri("storage")}"\n'
-                               'network_uri = ""\n')
-    yield d
-    alive = d.alive()
-    dump_logs(d)
-    try:
-        assert alive, "virtduvisord died:\n" + d.log()
-        d.check_clean_exit()
-    finally:
-        if d.alive():
-            d.stop(signal.SIGKILL)
-        d.kill_vmms()
+    yield from serve(dvd.Daemon(
+        tmp_path_factory.mktemp("vi"), vmm=vmm_binary(),
+        config_text=f'storage_uri = "{libvirtd.uri("storage")}"\n'
+                    'network_uri = ""\n'))
 
 
 @pytest.fixture(scope="module")
