@@ -34,10 +34,15 @@ VIR_ERR_OPERATION_INVALID = 55
 VIR_ERR_NO_STORAGE_VOL = 50
 
 # --network choices.  virt-install picks e1000 for any URI but qemu's:
-# model=virtio is needed (see test_network_needs_virtio).
+# model=virtio is needed (see test_network_needs_virtio).  NETWORK is one
+# of libvirt's networks, on BRIDGE (<forward mode='bridge'>: libvirt's NAT
+# networks want netfilter, which the test host lacks), defined through our
+# daemon, which hands it to the private libvirtd's network driver.
 BRIDGE = "dvvibr0"
+NETWORK = "dvvinet"
 NETWORKS = [["--network", "none"],
-            ["--network", f"bridge={BRIDGE},model=virtio"]]
+            ["--network", f"bridge={BRIDGE},model=virtio"],
+            ["--network", f"network={NETWORK},model=virtio"]]
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +65,7 @@ def daemon(tmp_path_factory, libvirtd, libvirt):
     yield from serve(dvd.Daemon(
         tmp_path_factory.mktemp("vi"), vmm=vmm_binary(),
         config_text=f'storage_uri = "{libvirtd.uri("storage")}"\n'
-                    'network_uri = ""\n'))
+                    f'network_uri = "{libvirtd.uri("network")}"\n'))
 
 
 @pytest.fixture(scope="module")
@@ -130,14 +135,30 @@ def bridge():
     subprocess.run(["ip", "link", "del", BRIDGE], check=False)
 
 
-@pytest.mark.parametrize("network", NETWORKS, ids=lambda n: n[-1])
-def test_import_raw_disk_kernel_boot(daemon, conn, libvirt, tmp_path,
-                                     network, bridge):
+@pytest.fixture(scope="module")
+def network(daemon, bridge):
+    """NETWORK, defined, started and autostarted with virsh through our
+    daemon, as a user of virt-manager's "Virtual Networks" would."""
+    xml = (f"<network><name>{NETWORK}</name><forward mode='bridge'/>"
+           f"<bridge name='{bridge}'/></network>")
+    subprocess.run(["virsh", "-c", daemon.uri, "net-define", "/dev/stdin"],
+                   input=xml, text=True, check=True, capture_output=True)
+    virsh(daemon.uri, "net-start", NETWORK)
+    virsh(daemon.uri, "net-autostart", NETWORK)
+    yield NETWORK
+    virsh(daemon.uri, "net-destroy", NETWORK, check=False)
+    virsh(daemon.uri, "net-undefine", NETWORK, check=False)
+
+
+@pytest.mark.parametrize("nic", NETWORKS, ids=lambda n: n[-1])
+def test_import_raw_disk_kernel_boot(daemon, conn, libvirt, libvirtd,
+                                     tmp_path, nic, bridge, network):
     """--import of a raw image with direct kernel boot: defined, running,
     the guest sees and writes the disk (and its NIC, if any); it stays
     defined after destroy."""
     # A name per case: the console log of an earlier one must not answer.
-    name = "vi-import" if network[-1] == "none" else "vi-import-nic"
+    name = {"none": "vi-import", "network": "vi-import-net"}.get(
+        nic[-1].split("=")[0], "vi-import-nic")
     image = tmp_path / "vi-import.raw"
     image.write_bytes(b"\0" * (16 << 20))
     cmd = ("echo VI-DISK $(cat /sys/block/vda/size) "
@@ -147,22 +168,30 @@ def test_import_raw_disk_kernel_boot(daemon, conn, libvirt, tmp_path,
            "dd of=/dev/vda bs=512 conv=sync,fsync 2>/dev/null")
     virt_install(daemon.uri, name,
                  f"{image},format=raw,bus=virtio,serial=VI-SERIAL", cmd,
-                 "wait", network)
+                 "wait", nic)
     dom = conn.lookupByName(name)
     assert dom.isActive() == 1 and dom.isPersistent() == 1
     wait_console(daemon, name, "DUVISOR-CMD-EXIT=0")
     assert "VI-DISK 32768 VI-SERIAL" in console(daemon, name)
     assert image.read_bytes().startswith(b"written-by-the-vi-guest\n")
-    nic = ET.fromstring(dom.XMLDesc(0)).find("devices/interface")
-    if network[-1] == "none":
-        assert nic is None
+    iface = ET.fromstring(dom.XMLDesc(0)).find("devices/interface")
+    if nic[-1] == "none":
+        assert iface is None
         assert "\nVI-NIC\n" in console(daemon, name).replace("\r", "")
     else:
-        mac = nic.find("mac").get("address")
+        mac = iface.find("mac").get("address")
         assert f"VI-NIC {mac}" in console(daemon, name)
-        assert nic.find("source").get("bridge") == bridge
-        tap = nic.find("target").get("dev")
+        assert iface.find("source").get("bridge") == bridge
+        tap = iface.find("target").get("dev")
         assert os.path.exists(f"/sys/class/net/{bridge}/brif/{tap}")
+    if nic[-1].startswith("network="):
+        # The tap is on a port of the network, given back on destroy.
+        assert iface.get("type") == "network"
+        assert iface.find("source").get("network") == network
+        nconn = libvirt.open(libvirtd.uri("network"))
+        net = nconn.networkLookupByName(network)
+        assert [p.UUIDString() for p in net.listAllPorts()] == \
+            [iface.find("source").get("portid")]
     # Memory statistics: virt-install's balloon (its guest driver reported
     # when it started), the guest's memory and the VMM's resident set.
     stats = dict(line.split() for line in virsh(
@@ -175,6 +204,9 @@ def test_import_raw_disk_kernel_boot(daemon, conn, libvirt, tmp_path,
 
     virsh(daemon.uri, "destroy", name)
     assert dom.state()[0] == libvirt.VIR_DOMAIN_SHUTOFF
+    if nic[-1].startswith("network="):
+        assert net.listAllPorts() == []
+        nconn.close()
     assert (daemon.config_dir / f"{name}.xml").exists()
     root = ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
     assert root.findtext("os/kernel") == str(guest_dir() / "vmlinuz")
