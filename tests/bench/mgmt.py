@@ -7,9 +7,11 @@ Parts (--part):
   lifecycle    define, start (to RUNNING and to the guest's ready line on its
                console), destroy, undefine: medians of --rounds rounds, the
                two stacks alternating; without --guests only define/undefine
-  density      --density domains of --density-mem MiB started one after the
-               other, each once its predecessor's guest is ready (and then
-               paused, unless --no-pause): total time, Rss/Pss of the VM
+  density      --density domains of --density-mem MiB, with a balloon with
+               free page reporting on both stacks, started one after the
+               other, each once its predecessor's guest is ready and ran
+               --settle seconds (and then paused, unless --no-pause):
+               total time (to each ready line), Rss/Pss of the VM
                processes, the host memory they took, the daemon's Rss (needs
                --guests)
   list         `virsh list --all` (the real binary) with each of --list-counts
@@ -186,9 +188,10 @@ class Env:
             self.conns[k].defineXML(self.xml(k, "prime")).undefine()
             log(f"{s.label} up: {s.uri}")
 
-    def xml(self, key, name, mem=None, action="wait"):
+    def xml(self, key, name, mem=None, action="wait", balloon=False):
         return self.stacks[key].domain_xml(name, self.kernel, self.initrd,
-                                           mem or self.args.mem, action)
+                                           mem or self.args.mem, action,
+                                           balloon)
 
     def stop(self):
         logs = pathlib.Path(OUT, "logs")
@@ -370,7 +373,8 @@ def density_one(env, s, state, publish):
             break
         name = f"dense{i:03d}"
         try:
-            dom = conn.defineXML(env.xml(s, name, mem=args.density_mem))
+            dom = conn.defineXML(env.xml(s, name, mem=args.density_mem,
+                                         balloon=args.density_balloon))
             doms.append(dom)
             t0 = time.monotonic()
             dom.create()
@@ -386,6 +390,9 @@ def density_one(env, s, state, publish):
                 pass
             continue
         state["total_s"] += ready - t0
+        # Free page reporting starts 2 s after the guest's balloon driver
+        # comes up, then hands back what the boot freed.
+        time.sleep(args.settle)
         if args.pause:
             try:
                 dom.suspend()
@@ -609,6 +616,13 @@ def main():
                     help="density: leave the guests running (by default each is paused "
                     "once ready: with dozens of guests running the emulated test host "
                     "has crashed)")
+    ap.add_argument("--no-density-balloon", dest="density_balloon",
+                    action="store_false",
+                    help="density: no balloon (by default both stacks get a virtio "
+                    "balloon with free page reporting)")
+    ap.add_argument("--settle", type=float, default=8,
+                    help="density: seconds each guest runs once ready, before it "
+                    "is paused and the next one starts")
     ap.add_argument("--reserve", type=int, default=384,
                     help="MiB left available when density stops starting domains")
     ap.add_argument("--list-counts", default="1000,10000")

@@ -143,8 +143,16 @@ class Stack:
     def console(self, name):
         return self.console_dir / f"{name}.console"
 
-    def domain_xml(self, name, kernel, initrd, mem_mib, action="wait"):
+    def domain_xml(self, name, kernel, initrd, mem_mib, action="wait",
+                   balloon=False):
+        """The domain both stacks run; @balloon: a virtio balloon with free
+        page reporting (the guest hands back the memory it freed), else
+        none."""
         con = self.console(name)
+        if balloon:
+            balloon_xml = "<memballoon model='virtio' freePageReporting='on'/>"
+        else:
+            balloon_xml = "<memballoon model='none'/>"
         return f"""<domain type='kvm'>
   <name>{name}</name>
   <memory unit='MiB'>{mem_mib}</memory>
@@ -162,7 +170,7 @@ class Stack:
     <serial type='file'><source path='{con}'/><target port='0'/></serial>
     <console type='file'><source path='{con}'/><target type='serial' port='0'/></console>
     <controller type='usb' model='none'/>
-    <memballoon model='none'/>
+    {balloon_xml}
   </devices>
 </domain>
 """
