@@ -467,7 +467,11 @@ static const char domcaps_tail1[] =
 static const char domcaps_tail2[] =
 	"    <mode name='custom' supported='no'/>\n"
 	"  </cpu>\n"
-	"  <memoryBacking supported='no'/>\n"
+	"  <memoryBacking supported='yes'>\n"
+	"    <enum name='sourceType'>\n"
+	"      <value>anonymous</value>\n"
+	"    </enum>\n"
+	"  </memoryBacking>\n"
 	"  <devices>\n"
 	"    <disk supported='yes'>\n"
 	"      <enum name='diskDevice'>\n"

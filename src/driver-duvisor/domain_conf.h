@@ -164,6 +164,12 @@ struct duvisor_graphics_def {           /* type='vnc' only */
 	char *keymap;
 };
 
+/* <memoryBacking>: each child as given (all false: absent). */
+struct duvisor_memory_backing {
+	bool present, nosharepages, source_anonymous, access_private;
+	bool allocation_ondemand, discard;
+};
+
 struct duvisor_domain_def {
 	char *name;
 	uint8_t uuid[16];
@@ -173,6 +179,7 @@ struct duvisor_domain_def {
 	uint64_t memory_kib, current_memory_kib;
 	uint64_t max_memory_kib;        /* <maxMemory>; 0: absent */
 	unsigned max_memory_slots;
+	struct duvisor_memory_backing memory_backing;
 
 	unsigned vcpus, vcpus_current;
 	char *vcpu_placement;           /* static|auto or NULL */

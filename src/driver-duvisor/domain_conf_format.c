@@ -487,6 +487,37 @@ static void format_devices(struct out *o, const struct duvisor_domain_def *def)
 	close_tag(o, "devices");
 }
 
+static void format_memory_backing(struct out *o,
+				  const struct duvisor_domain_def *def)
+{
+	const struct duvisor_memory_backing *mb = &def->memory_backing;
+
+	const struct {
+		bool given;
+		const char *name, *attr, *value;
+	} children[] = {
+		{ mb->nosharepages, "nosharepages", NULL, NULL },
+		{ mb->source_anonymous, "source", "type", "anonymous" },
+		{ mb->access_private, "access", "mode", "private" },
+		{ mb->allocation_ondemand, "allocation", "mode", "ondemand" },
+		{ mb->discard, "discard", NULL, NULL },
+	};
+
+	if (!mb->present)
+		return;
+	open_tag(o, "memoryBacking");
+	begin(o);
+	for (size_t i = 0; i < G_N_ELEMENTS(children); i++) {
+		if (!children[i].given)
+			continue;
+		open_tag(o, children[i].name);
+		if (children[i].attr)
+			attr(o, children[i].attr, children[i].value);
+		end_empty(o);
+	}
+	close_tag(o, "memoryBacking");
+}
+
 char *duvisor_domain_def_format(const struct duvisor_domain_def *def,
 				const struct duvisor_domain_live *live,
 				unsigned flags)
@@ -513,6 +544,7 @@ char *duvisor_domain_def_format(const struct duvisor_domain_def *def,
 		       def->max_memory_slots);
 	memory(&o, "memory", def->memory_kib, 0);
 	memory(&o, "currentMemory", def->current_memory_kib, 0);
+	format_memory_backing(&o, def);
 	open_tag(&o, "vcpu");
 	attr(&o, "placement", def->vcpu_placement);
 	if (def->vcpus_current != def->vcpus)

@@ -448,7 +448,8 @@ static bool parse_action(xmlNode *n, bool crash,
 
 enum slot {
 	S_NAME, S_UUID, S_TITLE, S_DESCRIPTION, S_METADATA, S_MEMORY,
-	S_CURRENT_MEMORY, S_MAX_MEMORY, S_VCPU, S_OS, S_FEATURES, S_CPU,
+	S_CURRENT_MEMORY, S_MAX_MEMORY, S_MEMORY_BACKING, S_VCPU, S_OS,
+	S_FEATURES, S_CPU,
 	S_CLOCK, S_ON_POWEROFF, S_ON_REBOOT, S_ON_CRASH, S_PM, S_SYSINFO,
 	S_DEVICES, S_COUNT
 };
@@ -457,7 +458,8 @@ static const char *const domain_children[] = {
 	[S_NAME] = "name", [S_UUID] = "uuid", [S_TITLE] = "title",
 	[S_DESCRIPTION] = "description", [S_METADATA] = "metadata",
 	[S_MEMORY] = "memory", [S_CURRENT_MEMORY] = "currentMemory",
-	[S_MAX_MEMORY] = "maxMemory", [S_VCPU] = "vcpu", [S_OS] = "os",
+	[S_MAX_MEMORY] = "maxMemory", [S_MEMORY_BACKING] = "memoryBacking",
+	[S_VCPU] = "vcpu", [S_OS] = "os",
 	[S_FEATURES] = "features", [S_CPU] = "cpu", [S_CLOCK] = "clock",
 	[S_ON_POWEROFF] = "on_poweroff", [S_ON_REBOOT] = "on_reboot",
 	[S_ON_CRASH] = "on_crash", [S_PM] = "pm", [S_SYSINFO] = "sysinfo",
@@ -514,6 +516,76 @@ static bool parse_identity(struct duvisor_domain_def *def, xmlNode **s,
 	return true;
 }
 
+/* A child of <memoryBacking> with one attribute whose only value we
+ * support is @value; *@given says it was there. */
+static bool memory_backing_mode(xmlNode *c, const char *where,
+				const char *attr, const char *value,
+				bool *given, GError **error)
+{
+	const char *const attrs[] = { attr, NULL };
+	const char *const values[] = { value, NULL };
+	int v;
+
+	*given = true;
+	return dv_check_node(c, where, attrs, NULL, false, error) &&
+	       dv_prop_enum(c, attr, where, values, true, &v, error);
+}
+
+/*
+ * Guest RAM is anonymous, private memory, allocated as the guest touches
+ * it, that the host's KSM may merge unless <nosharepages/>.  Backings
+ * that need hugetlbfs, files, shared or locked memory are refused.
+ */
+static bool parse_memory_backing(struct duvisor_domain_def *def, xmlNode *n,
+				 GError **error)
+{
+	static const char *const children[] = {
+		"nosharepages", "source", "access", "allocation", "discard",
+		"hugepages", "locked", NULL };
+	struct duvisor_memory_backing *mb = &def->memory_backing;
+
+	if (!dv_check_node(n, "<memoryBacking>", NULL, children, false,
+			   error) ||
+	    !dv_check_once(n, "<memoryBacking>", NULL, error))
+		return false;
+	mb->present = true;
+	DV_FOR_EACH_ELEMENT(c, n) {
+		bool ok;
+
+		if (dv_is(c, "hugepages") || dv_is(c, "locked"))
+			return dv_fail(error, VIR_ERR_CONFIG_UNSUPPORTED,
+				       "<memoryBacking><%s> is not supported: "
+				       "guest memory is anonymous memory in "
+				       "normal (and transparent huge) pages",
+				       c->name);
+		if (dv_is(c, "nosharepages") || dv_is(c, "discard")) {
+			ok = dv_check_node(c, "<memoryBacking> child", NULL,
+					   NULL, false, error);
+			if (dv_is(c, "discard"))
+				mb->discard = true;
+			else
+				mb->nosharepages = true;
+		} else if (dv_is(c, "source")) {
+			ok = memory_backing_mode(c, "<memoryBacking><source>",
+						 "type", "anonymous",
+						 &mb->source_anonymous, error);
+		} else if (dv_is(c, "access")) {
+			ok = memory_backing_mode(c, "<memoryBacking><access>",
+						 "mode", "private",
+						 &mb->access_private, error);
+		} else {
+			ok = memory_backing_mode(c,
+						 "<memoryBacking><allocation>",
+						 "mode", "ondemand",
+						 &mb->allocation_ondemand,
+						 error);
+		}
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static bool parse_sizes(struct duvisor_domain_def *def, xmlNode **s,
 			GError **error)
 {
@@ -546,6 +618,9 @@ static bool parse_sizes(struct duvisor_domain_def *def, xmlNode **s,
 			return dv_fail(error, VIR_ERR_XML_ERROR,
 				       "<maxMemory> is less than <memory>");
 	}
+	if (s[S_MEMORY_BACKING] &&
+	    !parse_memory_backing(def, s[S_MEMORY_BACKING], error))
+		return false;
 	def->vcpus = def->vcpus_current = 1;
 	if (s[S_VCPU] && !parse_vcpu(def, s[S_VCPU], error))
 		return false;

@@ -396,6 +396,8 @@ GPtrArray *duvisor_domain_def_vmm_args(const struct duvisor_domain_def *def,
 		add(&a, "--cmdline", def->cmdline);
 	g_snprintf(num, sizeof(num), "%" G_GUINT64_FORMAT "M", mib);
 	add(&a, "--memory", num);
+	if (def->memory_backing.nosharepages)
+		add(&a, "--memory-merge", "off");
 	/* No vCPU hot-plug: the guest gets the vCPUs that start online. */
 	g_snprintf(num, sizeof(num), "%u", def->vcpus_current);
 	add(&a, "--cpus", num);

@@ -37,6 +37,10 @@ static void usage(FILE *out)
 "  -m, --memory SIZE      guest RAM, e.g. 512M or 2G (bare number: MiB;\n"
 "                         default 256M, at least 32M)\n"
 "  -c, --cpus N           number of vCPUs (default 1)\n"
+"      --memory-merge on|off\n"
+"                         let the host's KSM merge identical guest pages\n"
+"                         with other processes' (default on; it only acts\n"
+"                         when the host runs KSM)\n"
 "\n"
 "Console (the guest's COM1, ttyS0):\n"
 "      --console KIND     stdio (default), pty (its path is printed),\n"
@@ -144,6 +148,7 @@ enum {
 	OPT_USER,
 	OPT_GROUP,
 	OPT_SANDBOX,
+	OPT_MEMORY_MERGE,
 	OPT_TEST_FORBIDDEN,
 };
 
@@ -169,6 +174,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "sandbox", required_argument, NULL, OPT_SANDBOX },
+	{ "memory-merge", required_argument, NULL, OPT_MEMORY_MERGE },
 	/* Tests only: lets a control request attempt a forbidden call. */
 	{ "test-trigger-forbidden-syscall", no_argument, NULL,
 	  OPT_TEST_FORBIDDEN },
@@ -236,6 +242,7 @@ int main(int argc, char **argv)
 		.initrd_fd = -1,
 		.control_fd = -1,
 		.sandbox = SANDBOX_DEFAULT,
+		.mem_merge = true,
 	};
 	char err[256], kernel_name[32], initrd_name[32];
 	bool have_uid = false, have_gid = false;
@@ -353,10 +360,13 @@ int main(int argc, char **argv)
 			have_gid = true;
 			break;
 		case OPT_SANDBOX:
+		case OPT_MEMORY_MERGE:
 			if (strcmp(optarg, "on") && strcmp(optarg, "off"))
-				return bad_arg("--sandbox takes on or off, not "
-					       "'%s'", optarg);
-			cfg.sandbox = !strcmp(optarg, "on");
+				return bad_arg("--%s takes on or off, not '%s'",
+					       opt == OPT_SANDBOX ? "sandbox" :
+					       "memory-merge", optarg);
+			*(opt == OPT_SANDBOX ? &cfg.sandbox : &cfg.mem_merge) =
+				!strcmp(optarg, "on");
 			break;
 		case OPT_TEST_FORBIDDEN:
 			cfg.test_forbidden_syscall = true;

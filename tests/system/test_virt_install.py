@@ -25,7 +25,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sysfixtures import (BOOT_TIMEOUT, ROOT, dvd, dvh,  # noqa: F401
+from sysfixtures import (BOOT_TIMEOUT, ROOT, conn, dvd, dvh,  # noqa: F401
                          guest_dir, libvirt, needs_real_kvm, privlibvirtd,
                          serve, virsh, vmm_binary)
 
@@ -34,12 +34,14 @@ VIR_ERR_OPERATION_INVALID = 55
 VIR_ERR_NO_STORAGE_VOL = 50
 
 # --network choices.  virt-install picks e1000 for any URI but qemu's:
-# model=virtio is needed (see test_network_needs_virtio).  NETWORK is one
-# of libvirt's networks, on BRIDGE (<forward mode='bridge'>: libvirt's NAT
-# networks want netfilter, which the test host lacks), defined through our
-# daemon, which hands it to the private libvirtd's network driver.
+# model=virtio is needed (see test_network_needs_virtio).  NETWORK is a
+# "default" network of libvirt's, defined through our daemon, which hands
+# it to the private libvirtd's network driver; on BRIDGE (<forward
+# mode='bridge'>), since a NAT network, libvirt's usual "default", wants
+# netfilter, which the test host lacks (tests/daemon/test_storage_network.py
+# runs an isolated one with DHCP, dnsmasq included, on this machine).
 BRIDGE = "dvvibr0"
-NETWORK = "dvvinet"
+NETWORK = "default"
 NETWORKS = [["--network", "none"],
             ["--network", f"bridge={BRIDGE},model=virtio"],
             ["--network", f"network={NETWORK},model=virtio"]]
@@ -77,20 +79,6 @@ def pool(daemon, tmp_path_factory):
     yield path
     virsh(daemon.uri, "pool-destroy", POOL, check=False)
     virsh(daemon.uri, "pool-undefine", POOL, check=False)
-
-
-@pytest.fixture
-def conn(daemon, libvirt):
-    c = libvirt.open(daemon.uri)
-    yield c
-    for dom in c.listAllDomains():
-        try:
-            if dom.isActive():
-                dom.destroy()
-            dom.undefine()
-        except libvirt.libvirtError:
-            pass
-    c.close()
 
 
 def kernel_args(cmd, action):

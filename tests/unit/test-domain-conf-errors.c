@@ -192,6 +192,44 @@ static void test_bad_documents(void)
 	}
 }
 
+/* Backings guest RAM cannot have: refused, saying what is asked for. */
+static void test_memory_backing(void)
+{
+	static const struct { const char *mb; int code; const char *needle; }
+	t[] = {
+		{ "<hugepages/>", UNSUP, "<memoryBacking><hugepages>" },
+		{ "<hugepages><page size='2048' unit='KiB'/></hugepages>", UNSUP,
+		  "<hugepages> is not supported" },
+		{ "<locked/>", UNSUP, "<memoryBacking><locked>" },
+		{ "<source type='file'/>", UNSUP, "'file'" },
+		{ "<source type='memfd'/>", UNSUP, "'memfd'" },
+		{ "<source/>", XML_ERR, "'type'" },
+		{ "<access mode='shared'/>", UNSUP, "'shared'" },
+		{ "<allocation mode='immediate'/>", UNSUP, "'immediate'" },
+		{ "<allocation mode='ondemand' threads='4'/>", UNSUP,
+		  "'threads'" },
+		{ "<nosharepages/><nosharepages/>", XML_ERR, "twice" },
+		{ "<nosharepages>x</nosharepages>", XML_ERR, "" },
+		{ "<balloon/>", UNSUP, "<balloon>" },
+	};
+
+	g_autofree char *twice = dc_domain("<memoryBacking/><memoryBacking/>",
+					   NULL);
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *mb = g_strdup_printf(
+			"<memoryBacking>%s</memoryBacking>", t[i].mb);
+		g_autofree char *xml = dc_domain(mb, NULL);
+
+		dc_expect_error(xml, t[i].code, t[i].needle);
+		if (dc_schema_valid(xml, NULL)) {
+			g_test_message("valid for domain.rng: %s", xml);
+			g_assert_not_reached();
+		}
+	}
+	dc_expect_error(twice, XML_ERR, "twice");
+}
+
 static void test_top_level(void)
 {
 	static const struct { const char *xml; int code; const char *needle; }
@@ -344,5 +382,7 @@ void dc_register_errors(void)
 {
 	g_test_add_func("/domain-conf/errors/documents", test_bad_documents);
 	g_test_add_func("/domain-conf/errors/top-level", test_top_level);
+	g_test_add_func("/domain-conf/errors/memory-backing",
+			test_memory_backing);
 	g_test_add_func("/domain-conf/errors/hostile", test_hostile);
 }

@@ -110,6 +110,23 @@ static void test_virt_install(void)
 	expect_args_error(xml, DUVISOR_VMM_ARGS_STRICT, "disk 'hda'");
 }
 
+/* KSM may merge guest RAM unless <nosharepages/> (the VMM's default). */
+static void test_memory_merge(void)
+{
+	g_autofree char *plain = dc_domain(NULL, NULL);
+	g_autofree char *own = dc_domain("<memoryBacking><nosharepages/>"
+					 "</memoryBacking>", NULL);
+	g_autofree char *other = dc_domain("<memoryBacking><discard/>"
+					   "</memoryBacking>", NULL);
+	g_autofree char *a = args_of(plain, 0, NULL);
+	g_autofree char *b = args_of(own, 0, NULL);
+	g_autofree char *c = args_of(other, 0, NULL);
+
+	g_assert_null(strstr(a, "--memory-merge"));
+	g_assert_null(strstr(c, "--memory-merge"));
+	g_assert_nonnull(strstr(b, " --memory 64M --memory-merge off --cpus 1 "));
+}
+
 static void test_nova(void)
 {
 	g_autofree char *xml = dc_fixture("domain-nova.xml");
@@ -398,6 +415,8 @@ void dc_register_vmm(void)
 	g_test_add_func("/domain-conf/vmm-args/virt-install",
 			test_virt_install);
 	g_test_add_func("/domain-conf/vmm-args/nova", test_nova);
+	g_test_add_func("/domain-conf/vmm-args/memory-merge",
+			test_memory_merge);
 	g_test_add_func("/domain-conf/vmm-args/full", test_full);
 	g_test_add_func("/domain-conf/vmm-args/consoles", test_consoles);
 	g_test_add_func("/domain-conf/vmm-args/disks", test_disks);

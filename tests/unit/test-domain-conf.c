@@ -195,6 +195,45 @@ static void test_memballoon(void)
 	}
 }
 
+/* <memoryBacking>: what guest RAM is, formatted back as given. */
+static void test_memory_backing(void)
+{
+	static const char *const t[] = {
+		"<memoryBacking><nosharepages/></memoryBacking>",
+		"<memoryBacking><nosharepages/><source type='anonymous'/>"
+		"<access mode='private'/><allocation mode='ondemand'/><discard/>"
+		"</memoryBacking>",
+		"<memoryBacking><discard/><source type='anonymous'/>"
+		"</memoryBacking>",
+		"<memoryBacking/>",
+	};
+	static const char *const children[] = {
+		"<nosharepages/>", "<source type='anonymous'/>",
+		"<access mode='private'/>", "<allocation mode='ondemand'/>",
+		"<discard/>",
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(t); i++) {
+		g_autofree char *xml = dc_domain(t[i], NULL);
+		g_autoptr(duvisor_domain_def) def = dc_parse_ok(xml);
+		g_autofree char *out = duvisor_domain_def_format(def, NULL, 0);
+		g_autoptr(duvisor_domain_def) again = dc_parse_ok(out);
+
+		g_assert_true(def->memory_backing.present);
+		g_assert_cmpint(def->memory_backing.nosharepages, ==,
+				strstr(t[i], "<nosharepages/>") != NULL);
+		g_assert_nonnull(strstr(out, "<memoryBacking>"));
+		for (size_t c = 0; c < G_N_ELEMENTS(children); c++)
+			g_assert_cmpint(strstr(out, children[c]) != NULL, ==,
+					strstr(t[i], children[c]) != NULL);
+		/* Before <vcpu>, where libvirt writes it. */
+		g_assert_true(strstr(out, "<memoryBacking>") <
+			      strstr(out, "<vcpu"));
+		g_assert_true(duvisor_domain_def_equal(def, again));
+		assert_valid_everywhere(out, t[i]);
+	}
+}
+
 static void test_minimal(void)
 {
 	g_autoptr(duvisor_domain_def) def = fixture_def("domain-minimal.xml");
@@ -641,6 +680,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/domain-conf/fixture/tck", test_tck);
 	g_test_add_func("/domain-conf/round-trip", test_round_trip);
 	g_test_add_func("/domain-conf/memballoon", test_memballoon);
+	g_test_add_func("/domain-conf/memory-backing", test_memory_backing);
 	g_test_add_func("/domain-conf/units", test_units);
 	g_test_add_func("/domain-conf/memory-rules", test_memory_rules);
 	g_test_add_func("/domain-conf/uuid", test_uuid);

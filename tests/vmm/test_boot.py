@@ -2,6 +2,7 @@
 """duvisor-vmm boots the fixture guest on real KVM: SMP, memory, command
 line, both kernel formats, and the power semantics managers rely on."""
 import os
+import re
 import signal
 import time
 
@@ -58,6 +59,33 @@ def test_memory_size_reaches_the_guest(run_vmm, mib):
     # MemTotal is what is left after the kernel's own image and tables.
     total_kib = int(vm.value("DUVISOR-MEMTOTAL-KB"))
     assert (mib << 10) - 48 * 1024 < total_kib < mib << 10
+    assert vm.wait_exit() == 0
+
+
+def guest_ram_vmflags(pid, mib):
+    """The VmFlags of the VMM's mapping of @mib MiB: guest RAM."""
+    with open(f"/proc/{pid}/smaps") as f:
+        smaps = f.read()
+    flags = []
+    for block in re.split(r"\n(?=[0-9a-f]+-[0-9a-f]+ )", smaps):
+        start, end = (int(x, 16) for x in block.split()[0].split("-"))
+        if end - start == mib << 20:
+            flags.append(re.search(r"^VmFlags:(.*)$", block, re.M).group(1).split())
+    assert len(flags) == 1, flags
+    return flags[0]
+
+
+@pytest.mark.parametrize("merge", [None, "on", "off"])
+def test_guest_memory_offered_to_ksm(run_vmm, merge):
+    """Guest RAM is mergeable (KSM) unless --memory-merge off; huge pages
+    are asked for and it stays out of core dumps either way."""
+    args = () if merge is None else ("--memory-merge", merge)
+    vm = run_vmm(memory="192M", action="wait", extra_args=args)
+    vm.wait_for(READY)
+    flags = guest_ram_vmflags(vm.proc.pid, 192)
+    assert ("mg" in flags) == (merge != "off"), flags
+    assert "hg" in flags and "dd" in flags, flags
+    vm.signal(signal.SIGQUIT)
     assert vm.wait_exit() == 0
 
 

@@ -45,6 +45,7 @@ def test_version():
     (("--kernel", "x", "--memory", "1M"), ["out of range"]),
     (("--kernel", "x", "--memory", "-5"), ["memory size"]),
     (("--kernel", "x", "--cpus", "0"), ["vCPU count"]),
+    (("--kernel", "x", "--memory-merge", "yes"), ["--memory-merge", "on or off", "yes"]),
     (("--kernel", "x", "--cpus", "two"), ["vCPU count"]),
     (("--kernel", "x", "--console", "serial0"), ["console", "serial0"]),
     (("--kernel", "x", "--bogus"), ["unknown option", "--bogus"]),

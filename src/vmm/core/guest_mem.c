@@ -39,6 +39,10 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	(void)madvise(hva, size, MADV_HUGEPAGE);
 	/* Guest memory has no place in a core dump of the VMM. */
 	(void)madvise(hva, size, MADV_DONTDUMP);
+	/* Identical pages of many similar guests are where KSM saves most;
+	 * it only runs when the host's administrator turned it on. */
+	if (mem->mergeable)
+		(void)madvise(hva, size, MADV_MERGEABLE);
 	mem->regions[mem->nregions++] = (struct guest_mem_region){
 		.gpa = gpa, .size = size, .hva = hva,
 	};

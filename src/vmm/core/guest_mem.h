@@ -8,6 +8,7 @@
 #ifndef DUVISOR_GUEST_MEM_H
 #define DUVISOR_GUEST_MEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@ struct guest_mem_region {
 };
 
 struct guest_mem {
+	bool mergeable;              /* regions added from now on: for KSM */
 	size_t nregions;
 	struct guest_mem_region regions[GUEST_MEM_MAX_REGIONS];
 };

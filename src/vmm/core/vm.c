@@ -141,6 +141,7 @@ static struct vm *vm_create(struct vmm *vmm)
 		return NULL;
 	vm->vmm = vmm;
 	vm->ncpus = vmm->cfg->ncpus;
+	vm->mem.mergeable = vmm->cfg->mem_merge;
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	r = vmm->ops->vm_create(vmm->acc, &vm->avm);

@@ -75,6 +75,7 @@ struct vmm_config {
 	const char *initrd_path;
 	const char *cmdline;
 	uint64_t mem_size;
+	bool mem_merge;              /* guest RAM offered to KSM */
 	uint32_t ncpus;
 	const char *console_spec;
 	const char *console_log;
