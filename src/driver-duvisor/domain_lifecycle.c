@@ -217,9 +217,17 @@ static bool spawn_vmm(struct dv_domain *dom, struct dv_vm *vm,
 	if (vm->nics)
 		g_ptr_array_unref(vm->nics);
 	vm->nics = g_steal_pointer(&launch.nics);
-	DV_INFO("domain '%s': duvisor-vmm started (pid %d)",
-		dv_domain_name(dom), (int)dv_vmm_pid(vm->vmm));
 	return true;
+}
+
+/* The status file first: a daemon that dies from here on leaves its
+ * successor a VMM to kill rather than an orphan. */
+static void save_started(struct dv_domain *dom)
+{
+	dv_status_save(dom);
+	DV_INFO("domain '%s': duvisor-vmm started (pid %d)",
+		dv_domain_name(dom), (int)dv_vmm_pid(dom->vm->vmm));
+	register_machine(dom);
 }
 
 bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
@@ -260,12 +268,9 @@ bool dv_domain_start(struct dv_domain *dom, unsigned int flags,
 	}
 	dom->vm = vm;
 	dom->id = dv_domain_next_id();
-	register_machine(dom);
 	dv_domain_set_state(dom, VIR_DOMAIN_RUNNING, VIR_DOMAIN_RUNNING_BOOTED);
 	vm->job = JOB_STARTING;
-	/* Known in run_dir at once: a daemon that dies now leaves its
-	 * successor a VMM to kill rather than an orphan. */
-	dv_status_save(dom);
+	save_started(dom);
 	add_waiter(&vm->start_waiters, done, opaque);
 	return true;
 }
@@ -369,8 +374,7 @@ static bool restart_vmm(struct dv_domain *dom, struct dv_vm *vm)
 	vm->job = JOB_RESTARTING;
 	vm->reboot_requested = false;
 	if (spawn_vmm(dom, vm, &err)) {
-		register_machine(dom);
-		dv_status_save(dom);
+		save_started(dom);
 		return true;
 	}
 	DV_WARN("domain '%s': %s", dv_domain_name(dom), err->message);
