@@ -20,6 +20,7 @@
  * rather than failing the whole call, as libvirt does.
  */
 #include <libvirt/libvirt.h>
+#include <stddef.h>
 
 #include "daemon_log.h"
 #include "domain_lifecycle.h"
@@ -134,6 +135,20 @@ static void vcpu_stats(struct dv_domain *dom, struct dv_typed_params *tp)
 	}
 }
 
+static const struct {
+	const char *name;
+	size_t offset;
+} net_fields[] = {
+	{ "rx.bytes", offsetof(struct dv_tap_stats, rx_bytes) },
+	{ "rx.pkts", offsetof(struct dv_tap_stats, rx_packets) },
+	{ "rx.errs", offsetof(struct dv_tap_stats, rx_errs) },
+	{ "rx.drop", offsetof(struct dv_tap_stats, rx_drop) },
+	{ "tx.bytes", offsetof(struct dv_tap_stats, tx_bytes) },
+	{ "tx.pkts", offsetof(struct dv_tap_stats, tx_packets) },
+	{ "tx.errs", offsetof(struct dv_tap_stats, tx_errs) },
+	{ "tx.drop", offsetof(struct dv_tap_stats, tx_drop) },
+};
+
 static void net_stats(struct dv_domain *dom, struct dv_typed_params *tp)
 {
 	GPtrArray *nics = dv_domain_nics(dom);
@@ -162,36 +177,36 @@ static void net_stats(struct dv_domain *dom, struct dv_typed_params *tp)
 			group_failed(dom, "interface", gerr);
 			continue;
 		}
-		dv_typed_params_ullong(tp, (uint64_t)st.rx_bytes,
-				       "net.%u.rx.bytes", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.rx_packets,
-				       "net.%u.rx.pkts", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.rx_errs,
-				       "net.%u.rx.errs", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.rx_drop,
-				       "net.%u.rx.drop", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.tx_bytes,
-				       "net.%u.tx.bytes", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.tx_packets,
-				       "net.%u.tx.pkts", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.tx_errs,
-				       "net.%u.tx.errs", n);
-		dv_typed_params_ullong(tp, (uint64_t)st.tx_drop,
-				       "net.%u.tx.drop", n);
+		for (guint f = 0; f < G_N_ELEMENTS(net_fields); f++)
+			dv_typed_params_ullong(tp, (uint64_t)G_STRUCT_MEMBER(
+						       int64_t, &st,
+						       net_fields[f].offset),
+					       "net.%u.%s", n,
+					       net_fields[f].name);
 	}
 }
 
 static void disk_counters(struct dv_typed_params *tp, guint n,
 			  const struct dv_disk_stats *st)
 {
-	dv_typed_params_ullong(tp, st->rd_reqs, "block.%u.rd.reqs", n);
-	dv_typed_params_ullong(tp, st->rd_bytes, "block.%u.rd.bytes", n);
-	dv_typed_params_ullong(tp, st->rd_ns, "block.%u.rd.times", n);
-	dv_typed_params_ullong(tp, st->wr_reqs, "block.%u.wr.reqs", n);
-	dv_typed_params_ullong(tp, st->wr_bytes, "block.%u.wr.bytes", n);
-	dv_typed_params_ullong(tp, st->wr_ns, "block.%u.wr.times", n);
-	dv_typed_params_ullong(tp, st->fl_reqs, "block.%u.fl.reqs", n);
-	dv_typed_params_ullong(tp, st->fl_ns, "block.%u.fl.times", n);
+	static const struct {
+		const char *name;
+		size_t offset;
+	} fields[] = {
+		{ "rd.reqs", offsetof(struct dv_disk_stats, rd_reqs) },
+		{ "rd.bytes", offsetof(struct dv_disk_stats, rd_bytes) },
+		{ "rd.times", offsetof(struct dv_disk_stats, rd_ns) },
+		{ "wr.reqs", offsetof(struct dv_disk_stats, wr_reqs) },
+		{ "wr.bytes", offsetof(struct dv_disk_stats, wr_bytes) },
+		{ "wr.times", offsetof(struct dv_disk_stats, wr_ns) },
+		{ "fl.reqs", offsetof(struct dv_disk_stats, fl_reqs) },
+		{ "fl.times", offsetof(struct dv_disk_stats, fl_ns) },
+	};
+
+	for (guint f = 0; f < G_N_ELEMENTS(fields); f++)
+		dv_typed_params_ullong(tp, G_STRUCT_MEMBER(uint64_t, st,
+							   fields[f].offset),
+				       "block.%u.%s", n, fields[f].name);
 }
 
 static void block_stats(struct dv_domain *dom, struct dv_typed_params *tp)

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <libvirt/libvirt.h>
 #include <sched.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "domain_lifecycle.h"
@@ -112,6 +113,30 @@ static int domain_block_stats(struct rpc_call *call, void *args, void *ret,
 	return RPC_HANDLER_OK;
 }
 
+/* virDomainBlockStatsFlags' fields: all "long long". */
+static const struct {
+	const char *field;
+	size_t offset;
+} block_fields[] = {
+	{ VIR_DOMAIN_BLOCK_STATS_READ_REQ,
+	  offsetof(struct dv_disk_stats, rd_reqs) },
+	{ VIR_DOMAIN_BLOCK_STATS_READ_BYTES,
+	  offsetof(struct dv_disk_stats, rd_bytes) },
+	{ VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES,
+	  offsetof(struct dv_disk_stats, rd_ns) },
+	{ VIR_DOMAIN_BLOCK_STATS_WRITE_REQ,
+	  offsetof(struct dv_disk_stats, wr_reqs) },
+	{ VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES,
+	  offsetof(struct dv_disk_stats, wr_bytes) },
+	{ VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES,
+	  offsetof(struct dv_disk_stats, wr_ns) },
+	{ VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ,
+	  offsetof(struct dv_disk_stats, fl_reqs) },
+	{ VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES,
+	  offsetof(struct dv_disk_stats, fl_ns) },
+	{ VIR_DOMAIN_BLOCK_STATS_ERRS, offsetof(struct dv_disk_stats, errors) },
+};
+
 static int domain_block_stats_flags(struct rpc_call *call, void *args,
 				    void *ret, struct rpc_error *err)
 {
@@ -132,24 +157,11 @@ static int domain_block_stats_flags(struct rpc_call *call, void *args,
 	if (!disk_counters(dom, a->path, &st, err))
 		return RPC_HANDLER_ERROR;
 	dv_typed_params_init(&tp, DV_BLOCK_STATS_PARAMETERS_MAX);
-	dv_typed_params_llong(&tp, (int64_t)st.rd_reqs, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_READ_REQ);
-	dv_typed_params_llong(&tp, (int64_t)st.rd_bytes, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_READ_BYTES);
-	dv_typed_params_llong(&tp, (int64_t)st.rd_ns, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_READ_TOTAL_TIMES);
-	dv_typed_params_llong(&tp, (int64_t)st.wr_reqs, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_WRITE_REQ);
-	dv_typed_params_llong(&tp, (int64_t)st.wr_bytes, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_WRITE_BYTES);
-	dv_typed_params_llong(&tp, (int64_t)st.wr_ns, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_WRITE_TOTAL_TIMES);
-	dv_typed_params_llong(&tp, (int64_t)st.fl_reqs, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_FLUSH_REQ);
-	dv_typed_params_llong(&tp, (int64_t)st.fl_ns, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_FLUSH_TOTAL_TIMES);
-	dv_typed_params_llong(&tp, (int64_t)st.errors, "%s",
-			      VIR_DOMAIN_BLOCK_STATS_ERRS);
+	for (guint i = 0; i < G_N_ELEMENTS(block_fields); i++)
+		dv_typed_params_llong(&tp, (int64_t)G_STRUCT_MEMBER(
+					      uint64_t, &st,
+					      block_fields[i].offset),
+				      "%s", block_fields[i].field);
 	dv_typed_params_reply(&tp, a->nparams, &r->params.params_val,
 			      &r->params.params_len, &r->nparams);
 	dv_typed_params_clear(&tp);

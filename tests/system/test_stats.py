@@ -51,11 +51,13 @@ def wait_console(daemon, name, text, timeout=BOOT_TIMEOUT):
         time.sleep(0.5)
 
 
-def numbers(text):
-    """'vda rd_req 12' lines (and 'name: value' ones) as {name: int}."""
+def numbers(text, device="vda"):
+    """'DEVICE rd_req 12' lines (and 'name: value' ones) as {name: int}."""
     out = {}
     for line in text.splitlines():
-        m = re.match(r"\s*(?:vda\s+)?([^:]+?):?\s+(-?\d+)\s*$", line)
+        if line.startswith(device + " "):
+            line = line[len(device):]
+        m = re.match(r"\s*([^:]+?):?\s+(-?\d+)\s*$", line)
         if m:
             out[m.group(1).strip()] = int(m.group(2))
     return out
@@ -77,7 +79,7 @@ def test_statistics_follow_the_guest(daemon, conn, libvirt, tmp_path):
     assert blk["wr_total_times"] > 0 and blk["rd_total_times"] > 0, blk
     assert blk["errs"] == 0, blk
     by_path = numbers(virsh(daemon.uri, "domblkstat", "sys-stats",
-                            str(image)).stdout)
+                            str(image)).stdout, device=str(image))
     assert by_path["wr_bytes"] >= blk["wr_bytes"], by_path
     human = virsh(daemon.uri, "domblkstat", "sys-stats", "vda", "--human").stdout
     hum = numbers(human)
