@@ -31,6 +31,7 @@ static void usage(FILE *out)
 "  reset            reset the machine (the VMM rebuilds it)\n"
 "  quit             stop the VM at once; the VMM exits with status 0\n"
 "  balloon-set BYTES, balloon-stats\n"
+"  block-stats      each disk's requests, bytes and times\n"
 "  watch            print notifications until the VMM exits\n"
 "\n"
 "Replies and notifications are printed as key=value lines. Exit status:\n"

@@ -241,6 +241,7 @@ static const struct {
 	{ DVCTL_QUIT, "quit" },
 	{ DVCTL_BALLOON_SET, "balloon-set" },
 	{ DVCTL_BALLOON_STATS, "balloon-stats" },
+	{ DVCTL_BLOCK_STATS, "block-stats" },
 	{ DVCTL_TEST_FORBIDDEN_SYSCALL, "test-forbidden-syscall" },
 };
 

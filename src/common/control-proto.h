@@ -33,6 +33,7 @@ enum dvctl_type {
 	DVCTL_QUIT = 7,
 	DVCTL_BALLOON_SET = 8,        /* target=BYTES, stats_period=S */
 	DVCTL_BALLOON_STATS = 9,
+	DVCTL_BLOCK_STATS = 10,       /* each disk's request counters */
 	/* Honoured only with --test-trigger-forbidden-syscall. */
 	DVCTL_TEST_FORBIDDEN_SYSCALL = 0x7f00,
 

@@ -329,6 +329,9 @@ void conn_procs_register(const struct daemon_config *cfg)
 	features[DV_FEATURE_PROGRAM_KEEPALIVE] = true;
 	features[DV_FEATURE_REMOTE_EVENT_CALLBACK] = true;
 	features[DV_FEATURE_REMOTE_CLOSE_CALLBACK] = true;
+	/* Clients then add VIR_TYPED_PARAM_STRING_OKAY to typed-parameter
+	 * calls; our replies may hold strings (block.N.name...). */
+	features[DV_FEATURE_TYPED_PARAM_STRING] = true;
 	rpc_dispatch_register(conn_procs, G_N_ELEMENTS(conn_procs));
 	node_procs_register();
 }

@@ -329,3 +329,15 @@ bool duvisor_domain_def_equal(const struct duvisor_domain_def *a,
 	xb = duvisor_domain_def_format(b, NULL, f);
 	return g_strcmp0(xa, xb) == 0;
 }
+
+struct duvisor_disk_def *duvisor_domain_def_find_disk(
+	const struct duvisor_domain_def *def, const char *name)
+{
+	for (guint i = 0; i < def->disks->len; i++) {
+		struct duvisor_disk_def *d = duvisor_def_disk(def, i);
+
+		if (!g_strcmp0(d->target, name) || !g_strcmp0(d->path, name))
+			return d;
+	}
+	return NULL;
+}

@@ -347,6 +347,19 @@ typedef bool (*duvisor_volume_resolver)(const char *pool, const char *volume,
 					char **path, GError **error);
 void duvisor_set_volume_resolver(duvisor_volume_resolver fn);
 
+/* The file or block device of @d: its path, or its volume's as storage
+ * says now; NULL without a source, or with @error (a virErrorNumber). */
+char *duvisor_disk_source_path(const struct duvisor_disk_def *d,
+			       GError **error);
+/* Where @disk of @def is among the VMM's --disk options (the N of its
+ * control protocol's disk.N.*); -1 when the VMM does not get it. */
+int duvisor_disk_vmm_index(const struct duvisor_domain_def *def,
+			   const struct duvisor_disk_def *disk);
+/* The disk of @def libvirt's block calls name by @name: its target (vda)
+ * or its source path; NULL if none. */
+struct duvisor_disk_def *duvisor_domain_def_find_disk(
+	const struct duvisor_domain_def *def, const char *name);
+
 /* @files gets the files to pass, as struct duvisor_vmm_file * (free
  * function set by the caller); their target fds start at 3 and follow
  * each other. */

@@ -177,17 +177,23 @@ static const char *disk_limit(const struct duvisor_disk_def *d)
 	return NULL;
 }
 
-/* The path of @d: its own, or its volume's as storage says now. */
+char *duvisor_disk_source_path(const struct duvisor_disk_def *d,
+				GError **error)
+{
+	char *path = NULL;
+
+	if (d->type != DUVISOR_DISK_VOLUME || !volume_resolver)
+		return g_strdup(d->path);
+	return volume_resolver(d->pool, d->volume, &path, error) ? path : NULL;
+}
+
 static bool disk_path(struct args *a, const struct duvisor_disk_def *d,
 		      char **path)
 {
 	g_autoptr(GError) e = NULL;
 
-	if (d->type != DUVISOR_DISK_VOLUME) {
-		*path = g_strdup(d->path);
-		return true;
-	}
-	if (volume_resolver(d->pool, d->volume, path, &e))
+	*path = duvisor_disk_source_path(d, &e);
+	if (*path)
 		return true;
 	return dv_fail(a->error, e->code, "disk '%s': %s", d->target,
 		       e->message);
@@ -203,22 +209,41 @@ static gint target_order(gconstpointer pa, gconstpointer pb)
 	return la != lb ? (la < lb ? -1 : 1) : strcmp(a, b);
 }
 
+/* The disks duvisor-vmm can attach, in its --disk order (all of them,
+ * even beyond VMM_MAX_DISKS). */
+static GPtrArray *attachable_disks(const struct duvisor_domain_def *def)
+{
+	GPtrArray *disks = g_ptr_array_new();
+
+	for (guint i = 0; i < def->disks->len; i++)
+		if (!disk_limit(duvisor_def_disk(def, i)))
+			g_ptr_array_add(disks, duvisor_def_disk(def, i));
+	g_ptr_array_sort(disks, target_order);
+	return disks;
+}
+
+int duvisor_disk_vmm_index(const struct duvisor_domain_def *def,
+			   const struct duvisor_disk_def *disk)
+{
+	g_autoptr(GPtrArray) disks = attachable_disks(def);
+	guint i;
+
+	if (!g_ptr_array_find(disks, disk, &i) || i >= VMM_MAX_DISKS)
+		return -1;
+	return (int)i;
+}
+
 static bool disk_args(struct args *a, const struct duvisor_domain_def *def)
 {
-	g_autoptr(GPtrArray) disks = g_ptr_array_new();
+	g_autoptr(GPtrArray) disks = attachable_disks(def);
 
 	for (guint i = 0; i < def->disks->len; i++) {
 		struct duvisor_disk_def *d = duvisor_def_disk(def, i);
 		const char *why = disk_limit(d);
 
-		if (why) {
-			if (!lacking(a, "disk '%s': %s", d->target, why))
-				return false;
-		} else {
-			g_ptr_array_add(disks, d);
-		}
+		if (why && !lacking(a, "disk '%s': %s", d->target, why))
+			return false;
 	}
-	g_ptr_array_sort(disks, target_order);
 	for (guint i = 0; i < disks->len; i++) {
 		const struct duvisor_disk_def *d = g_ptr_array_index(disks, i);
 		bool direct = d->cache && (!strcmp(d->cache, "none") ||

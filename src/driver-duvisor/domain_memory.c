@@ -266,26 +266,36 @@ static bool process_rss_kib(int64_t pid, uint64_t *kib)
 	return true;
 }
 
-/* The VMM's balloon-stats keys in libvirt's order; amounts of memory come
- * in bytes and go out in KiB. */
+/* The VMM's balloon-stats keys in libvirt's order, with their names in
+ * virConnectGetAllDomainStats (balloon.NAME); amounts of memory come in
+ * bytes and go out in KiB. */
 static const struct {
 	const char *key;
 	int tag;
+	const char *field;
 	unsigned int divisor;
 } guest_stats[] = {
-	{ "stat.swap_in", VIR_DOMAIN_MEMORY_STAT_SWAP_IN, 1024 },
-	{ "stat.swap_out", VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, 1024 },
-	{ "stat.major_faults", VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT, 1 },
-	{ "stat.minor_faults", VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT, 1 },
-	{ "stat.free_memory", VIR_DOMAIN_MEMORY_STAT_UNUSED, 1024 },
-	{ "stat.total_memory", VIR_DOMAIN_MEMORY_STAT_AVAILABLE, 1024 },
-	{ "stat.available_memory", VIR_DOMAIN_MEMORY_STAT_USABLE, 1024 },
-	{ "last_update", VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE, 1 },
-	{ "stat.disk_caches", VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, 1024 },
+	{ "stat.swap_in", VIR_DOMAIN_MEMORY_STAT_SWAP_IN, "swap_in", 1024 },
+	{ "stat.swap_out", VIR_DOMAIN_MEMORY_STAT_SWAP_OUT, "swap_out", 1024 },
+	{ "stat.major_faults", VIR_DOMAIN_MEMORY_STAT_MAJOR_FAULT,
+	  "major_fault", 1 },
+	{ "stat.minor_faults", VIR_DOMAIN_MEMORY_STAT_MINOR_FAULT,
+	  "minor_fault", 1 },
+	{ "stat.free_memory", VIR_DOMAIN_MEMORY_STAT_UNUSED, "unused", 1024 },
+	{ "stat.total_memory", VIR_DOMAIN_MEMORY_STAT_AVAILABLE, "available",
+	  1024 },
+	{ "stat.available_memory", VIR_DOMAIN_MEMORY_STAT_USABLE, "usable",
+	  1024 },
+	{ "last_update", VIR_DOMAIN_MEMORY_STAT_LAST_UPDATE, "last-update", 1 },
+	{ "stat.disk_caches", VIR_DOMAIN_MEMORY_STAT_DISK_CACHES, "disk_caches",
+	  1024 },
 	{ "stat.hugetlb_allocations", VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGALLOC,
-	  1 },
-	{ "stat.hugetlb_failures", VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL, 1 },
+	  "hugetlb_pgalloc", 1 },
+	{ "stat.hugetlb_failures", VIR_DOMAIN_MEMORY_STAT_HUGETLB_PGFAIL,
+	  "hugetlb_pgfail", 1 },
 };
+
+G_STATIC_ASSERT(G_N_ELEMENTS(guest_stats) + 2 == DV_MEMORY_STATS_COUNT);
 
 /* A number the VMM sent (it is not trusted); false when it is none. */
 static bool vmm_number(GHashTable *reply, const char *key, uint64_t *v)
@@ -317,19 +327,48 @@ static GHashTable *balloon_stats(struct dv_domain *dom)
 	return reply;
 }
 
+unsigned int dv_domain_memory_stats_collect(struct dv_domain *dom,
+					    int64_t pid,
+					    struct dv_memory_stat *stats)
+{
+	g_autoptr(GHashTable) reply = balloon_stats(dom);
+	unsigned int n = 0;
+	uint64_t v;
+
+	/* Without a balloon the guest has all of its <memory>. */
+	stats[n].tag = VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON;
+	stats[n].field = "current";
+	stats[n++].val = has_balloon(dom->def) ? dom->def->current_memory_kib
+					       : dom->def->memory_kib;
+	if (vmm_number(reply, "actual", &v))
+		stats[0].val = MIN(v / 1024, dom->def->memory_kib);
+	for (guint i = 0; i < G_N_ELEMENTS(guest_stats); i++) {
+		if (!vmm_number(reply, guest_stats[i].key, &v))
+			continue;
+		stats[n].tag = guest_stats[i].tag;
+		stats[n].field = guest_stats[i].field;
+		stats[n++].val = v / guest_stats[i].divisor;
+	}
+	if (process_rss_kib(pid, &v)) {
+		stats[n].tag = VIR_DOMAIN_MEMORY_STAT_RSS;
+		stats[n].field = "rss";
+		stats[n++].val = v;
+	}
+	return n;
+}
+
 static int domain_memory_stats(struct rpc_call *call, void *args, void *ret,
 			       struct rpc_error *err)
 {
 	dv_domain_memory_stats_args *a = args;
 	dv_domain_memory_stats_ret *r = ret;
-	dv_domain_memory_stat stats[G_N_ELEMENTS(guest_stats) + 2];
-	g_autoptr(GHashTable) reply = NULL;
+	struct dv_memory_stat stats[DV_MEMORY_STATS_COUNT];
 	struct dv_domain *dom = dv_procs_get_domain(&a->dom, err);
-	uint64_t start, v;
+	uint64_t start;
 	const char *pty;
 	int64_t pid;
 	bool starting;
-	u_int n = 0;
+	u_int n;
 
 	if (!dom)
 		return RPC_HANDLER_ERROR;
@@ -350,27 +389,13 @@ static int domain_memory_stats(struct rpc_call *call, void *args, void *ret,
 			      dv_domain_name(dom));
 		return RPC_HANDLER_ERROR;
 	}
-	/* Without a balloon the guest has all of its <memory>. */
-	stats[n].tag = VIR_DOMAIN_MEMORY_STAT_ACTUAL_BALLOON;
-	stats[n++].val = has_balloon(dom->def) ? dom->def->current_memory_kib
-					       : dom->def->memory_kib;
-	reply = balloon_stats(dom);
-	if (vmm_number(reply, "actual", &v))
-		stats[0].val = MIN(v / 1024, dom->def->memory_kib);
-	for (guint i = 0; i < G_N_ELEMENTS(guest_stats); i++) {
-		if (!vmm_number(reply, guest_stats[i].key, &v))
-			continue;
-		stats[n].tag = guest_stats[i].tag;
-		stats[n++].val = v / guest_stats[i].divisor;
-	}
-	if (process_rss_kib(pid, &v)) {
-		stats[n].tag = VIR_DOMAIN_MEMORY_STAT_RSS;
-		stats[n++].val = v;
-	}
-	n = MIN(n, a->maxStats);
+	n = MIN(dv_domain_memory_stats_collect(dom, pid, stats), a->maxStats);
 	r->stats.stats_len = n;
 	r->stats.stats_val = g_new0(dv_domain_memory_stat, MAX(n, 1));
-	memcpy(r->stats.stats_val, stats, n * sizeof(stats[0]));
+	for (u_int i = 0; i < n; i++) {
+		r->stats.stats_val[i].tag = stats[i].tag;
+		r->stats.stats_val[i].val = stats[i].val;
+	}
 	return RPC_HANDLER_OK;
 }
 

@@ -20,6 +20,23 @@
 
 void dv_domain_memory_procs_register(void);
 
+/* One memory statistic: libvirt's tag (VIR_DOMAIN_MEMORY_STAT_*), its
+ * name in virConnectGetAllDomainStats (balloon.FIELD), its value (KiB, or
+ * a count). */
+struct dv_memory_stat {
+	int tag;
+	const char *field;
+	uint64_t val;
+};
+#define DV_MEMORY_STATS_COUNT 13
+
+/* The memory statistics of active @dom whose VMM is @pid: the balloon's
+ * size, the guest's own figures as far as it reported them, the VMM's
+ * RSS.  Fills at most DV_MEMORY_STATS_COUNT; returns how many. */
+unsigned int dv_domain_memory_stats_collect(struct dv_domain *dom,
+					    int64_t pid,
+					    struct dv_memory_stat *stats);
+
 /* The VMM says the guest now has @actual bytes. */
 void dv_domain_balloon_changed(struct dv_domain *dom, uint64_t actual);
 

@@ -64,8 +64,7 @@ static int domain_lookup_by_uuid(struct rpc_call *call, void *args,
 
 /* ---- lists ---------------------------------------------------------- */
 
-/* Each group of flags filters only when one of its flags is given. */
-static bool list_match(struct dv_domain *dom, unsigned int f)
+bool dv_domain_list_match(struct dv_domain *dom, unsigned int f)
 {
 	const unsigned int activity = VIR_CONNECT_LIST_DOMAINS_ACTIVE |
 				      VIR_CONNECT_LIST_DOMAINS_INACTIVE;
@@ -145,7 +144,7 @@ static int list_all_domains(struct rpc_call *call, void *args, void *ret,
 	for (guint i = 0; i < all->len && n < DV_DOMAIN_LIST_MAX; i++) {
 		struct dv_domain *dom = g_ptr_array_index(all, i);
 
-		if (!list_match(dom, a->flags))
+		if (!dv_domain_list_match(dom, a->flags))
 			continue;
 		if (a->need_results)
 			dv_procs_fill_domain(&r->domains.domains_val[n], dom);
@@ -224,12 +223,6 @@ static int num_of_defined_domains(struct rpc_call *call, void *args,
 }
 
 /* ---- information -------------------------------------------------- */
-
-#define GET_DOMAIN(args_type, err)                                        \
-	struct dv_domain *dom =                                           \
-		dv_procs_get_domain(&((args_type *)args)->dom, err);      \
-	if (!dom)                                                         \
-		return RPC_HANDLER_ERROR
 
 static bool no_flags(unsigned int flags, struct rpc_error *err)
 {

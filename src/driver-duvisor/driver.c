@@ -86,6 +86,8 @@ bool duvisor_driver_init(const struct daemon_config *cfg,
 	dv_domain_query_procs_register();
 	dv_domain_memory_procs_register();
 	dv_domain_ifaddr_procs_register();
+	dv_domain_stats_procs_register();
+	dv_domain_allstats_procs_register();
 	rpc_server_add_close_hook(srv, on_client_closed, NULL);
 
 	n = dv_store_load(add_loaded, NULL);

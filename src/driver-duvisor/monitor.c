@@ -479,15 +479,11 @@ bool dv_monitor_kill(struct dv_monitor *mon, GError **error)
 	return true;
 }
 
-bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st)
+bool dv_proc_stat_parse(const char *text, struct dv_proc_stat *st)
 {
-	g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
-	g_autofree char *text = NULL;
 	g_auto(GStrv) f = NULL;
-	char *p;
+	const char *p;
 
-	if (!g_file_get_contents(path, &text, NULL, NULL))
-		return false;
 	/* "pid (comm) state ...": comm may hold anything, even ")". */
 	p = strrchr(text, ')');
 	if (!p || p[1] != ' ')
@@ -502,17 +498,52 @@ bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st)
 	st->stime = g_ascii_strtoull(f[12], NULL, 10);
 	st->threads = strtol(f[17], NULL, 10);
 	st->start_time = g_ascii_strtoull(f[19], NULL, 10);
+	st->processor = g_strv_length(f) > 36 ? (int)strtol(f[36], NULL, 10) : -1;
 	return true;
+}
+
+static bool stat_file_read(const char *path, struct dv_proc_stat *st)
+{
+	g_autofree char *text = NULL;
+
+	return g_file_get_contents(path, &text, NULL, NULL) &&
+	       dv_proc_stat_parse(text, st);
+}
+
+bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/stat", (int)pid);
+
+	return stat_file_read(path, st);
+}
+
+bool dv_proc_task_stat_read(pid_t pid, pid_t tid, struct dv_proc_stat *st)
+{
+	g_autofree char *path = g_strdup_printf("/proc/%d/task/%d/stat",
+						(int)pid, (int)tid);
+
+	return pid > 0 && tid > 0 && stat_file_read(path, st);
+}
+
+uint64_t dv_proc_ticks_to_ns(uint64_t ticks)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+
+	return hz > 0 ? ticks * (G_GUINT64_CONSTANT(1000000000) / (uint64_t)hz)
+		      : 0;
 }
 
 bool dv_monitor_query_cpu_time(struct dv_monitor *mon, uint64_t *ns)
 {
 	struct dv_proc_stat st;
-	long hz = sysconf(_SC_CLK_TCK);
 
-	if (hz <= 0 || !dv_proc_stat_read(mon->pid, &st))
+	if (!dv_proc_stat_read(mon->pid, &st))
 		return false;
-	*ns = (st.utime + st.stime) * (G_GUINT64_CONSTANT(1000000000) /
-				       (uint64_t)hz);
+	*ns = dv_proc_ticks_to_ns(st.utime + st.stime);
 	return true;
+}
+
+GHashTable *dv_monitor_block_stats(struct dv_monitor *mon, GError **error)
+{
+	return request(mon, DVCTL_BLOCK_STATS, error);
 }

@@ -65,6 +65,8 @@ bool dv_monitor_balloon_set_target(struct dv_monitor *mon, uint64_t bytes,
 bool dv_monitor_balloon_set_period(struct dv_monitor *mon,
 				   unsigned int seconds, GError **error);
 GHashTable *dv_monitor_balloon_stats(struct dv_monitor *mon, GError **error);
+/* Each disk's request counters (disk.N.rd_reqs...), N in --disk order. */
+GHashTable *dv_monitor_block_stats(struct dv_monitor *mon, GError **error);
 /* SIGKILL. */
 bool dv_monitor_kill(struct dv_monitor *mon, GError **error);
 
@@ -76,7 +78,15 @@ struct dv_proc_stat {
 	uint64_t utime, stime;	/* clock ticks */
 	long threads;
 	uint64_t start_time;	/* clock ticks after boot: identifies it */
+	int processor;		/* the CPU it last ran on, -1 if unknown */
 };
+/* The text of a /proc/PID/stat or /proc/PID/task/TID/stat file. */
+bool dv_proc_stat_parse(const char *text, struct dv_proc_stat *st);
 bool dv_proc_stat_read(pid_t pid, struct dv_proc_stat *st);
+/* Thread @tid of process @pid; false also when it is not one of its
+ * threads (a thread id the VMM made up). */
+bool dv_proc_task_stat_read(pid_t pid, pid_t tid, struct dv_proc_stat *st);
+/* utime and stime are in clock ticks. */
+uint64_t dv_proc_ticks_to_ns(uint64_t ticks);
 
 #endif

@@ -20,7 +20,7 @@ def test_handshake(daemon):
     with RawClient(daemon.sock) as c:
         body = c.call_ok(rpc.AUTH_LIST)
         assert body == rpc.u32(1) + rpc.u32(0)
-        for feature, want in ((10, 1), (14, 1), (15, 1), (8, 0), (9, 0), (999, 0)):
+        for feature, want in ((10, 1), (14, 1), (15, 1), (9, 1), (8, 0), (999, 0)):
             body = c.call_ok(rpc.SUPPORTS_FEATURE, rpc.i32(feature))
             assert rpc.Reader(body).i32() == want, feature
         c.open()

@@ -244,6 +244,59 @@ static void test_malformed(void)
 	close_disk(&f);
 }
 
+/* Each kind of request lands in its own counters; failures only in
+ * errors, whatever their kind. */
+static void test_stats(void)
+{
+	struct blk_stats st = { 0 }, copy;
+	struct fixture f;
+
+	open_disk(&f, false);
+	header(&f, VIRTIO_BLK_T_OUT, 1);
+	chain(&f, 4096, false);
+	run(&f);
+	blk_stats_account(&st, &f.req, 700);
+	header(&f, VIRTIO_BLK_T_IN, 0);
+	chain(&f, 1024, true);
+	run(&f);
+	blk_stats_account(&st, &f.req, 30);
+	run(&f);
+	blk_stats_account(&st, &f.req, 20);
+	header(&f, VIRTIO_BLK_T_FLUSH, 0);
+	chain(&f, 0, false);
+	run(&f);
+	blk_stats_account(&st, &f.req, 5000);
+	/* Beyond the end: an error, not a read. */
+	header(&f, VIRTIO_BLK_T_IN, DISK_SIZE / 512);
+	chain(&f, 512, true);
+	run(&f);
+	blk_stats_account(&st, &f.req, 9);
+	/* Unsupported is an answer the driver expects, not a failure. */
+	header(&f, 77, 0);
+	chain(&f, 0, false);
+	run(&f);
+	blk_stats_account(&st, &f.req, 9);
+	/* Nowhere to answer: dropped, counted as a failure. */
+	header(&f, VIRTIO_BLK_T_IN, 0);
+	chain(&f, 0, false);
+	f.chain.nin = 0;
+	f.chain.in_len = 0;
+	run(&f);
+	blk_stats_account(&st, &f.req, 9);
+
+	blk_stats_read(&st, &copy);
+	g_assert_cmpuint(copy.wr_reqs, ==, 1);
+	g_assert_cmpuint(copy.wr_bytes, ==, 4096);
+	g_assert_cmpuint(copy.wr_ns, ==, 700);
+	g_assert_cmpuint(copy.rd_reqs, ==, 2);
+	g_assert_cmpuint(copy.rd_bytes, ==, 2048);
+	g_assert_cmpuint(copy.rd_ns, ==, 50);
+	g_assert_cmpuint(copy.fl_reqs, ==, 1);
+	g_assert_cmpuint(copy.fl_ns, ==, 5000);
+	g_assert_cmpuint(copy.errors, ==, 2);
+	close_disk(&f);
+}
+
 static void test_disk_option(void)
 {
 	struct vmm_disk_config d;
@@ -279,6 +332,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/virtio-blk/get-id", test_get_id);
 	g_test_add_func("/virtio-blk/discard-write-zeroes", test_discard_and_write_zeroes);
 	g_test_add_func("/virtio-blk/malformed", test_malformed);
+	g_test_add_func("/virtio-blk/stats", test_stats);
 	g_test_add_func("/options/disk", test_disk_option);
 	return g_test_run();
 }

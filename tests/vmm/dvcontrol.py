@@ -16,6 +16,7 @@ MAX_MESSAGE = 4096
 REQUESTS = {
     "hello": 1, "status": 2, "pause": 3, "resume": 4, "powerdown": 5,
     "reset": 6, "quit": 7, "balloon-set": 8, "balloon-stats": 9,
+    "block-stats": 10,
     "test-forbidden-syscall": 0x7F00,
 }
 REPLY_OK = 0x8000

@@ -61,6 +61,7 @@ static const struct rule main_rules[] = {
 	ALLOW(sendto),
 	ALLOW(eventfd2),
 	ALLOW(getpid),               /* status replies, pthread_kill */
+	ALLOW(gettid),               /* vCPU threads name themselves */
 	ALLOW(tgkill),               /* vCPU kicks */
 	ALLOW(rt_sigaction),         /* the kick handler, set per boot */
 	ALLOW(rt_sigprocmask),

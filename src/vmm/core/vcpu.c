@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/sandbox.h"
 #include "core/vmm.h"
@@ -147,6 +148,8 @@ static void *vcpu_thread(void *arg)
 	struct accel_exit exit;
 	sigset_t kick;
 
+	/* Managers read the thread's CPU time in /proc/PID/task/TID. */
+	__atomic_store_n(&vcpu->tid, (int32_t)gettid(), __ATOMIC_RELAXED);
 	sigemptyset(&kick);
 	sigaddset(&kick, VCPU_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);

@@ -129,6 +129,7 @@ struct vcpu {
 	struct accel_vcpu *acc;
 	uint32_t index;
 	pthread_t thread;
+	int32_t tid;              /* the thread's kernel id, 0 until known */
 	bool running;
 	struct vcpu_stats stats;
 };
@@ -146,6 +147,7 @@ struct arch_vm;
 struct control;
 struct vm_virtio;
 struct blk_backend;
+struct blk_stats;
 struct tap;
 struct vsock_host;
 
@@ -174,6 +176,9 @@ struct vmm {
 	struct file_buf initrd;
 	/* Device backends outlive boots: a manager's fds cannot be reopened. */
 	struct blk_backend *disks[VMM_MAX_DISKS];
+	/* Each disk's request counters, cfg->ndisks of them: like the
+	 * backends they outlive boots (virtio/blk_request.h). */
+	struct blk_stats *disk_stats;
 	struct tap *taps[VMM_MAX_NICS];
 	uint8_t macs[VMM_MAX_NICS][6];
 	/* --balloon as managers changed it since: a rebooted guest inflates

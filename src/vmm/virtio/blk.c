@@ -31,6 +31,7 @@ struct virtio_blk {
 	bool thread_started;
 	struct virtq_chain chain;
 	struct blk_request req;
+	struct blk_stats *stats;      /* the VMM's: they outlive the device */
 };
 
 /* Serves requests until the queue is empty or broken. */
@@ -38,7 +39,7 @@ static void serve_queue(struct virtio_blk *blk)
 {
 	struct virtio_dev *vdev = &blk->vdev;
 	struct virtq *vq = &vdev->vqs[0];
-	uint64_t generation;
+	uint64_t generation, picked_up = 0;
 	uint32_t written;
 	int r;
 
@@ -48,14 +49,18 @@ static void serve_queue(struct virtio_blk *blk)
 		if (r < 0)
 			virtio_dev_set_needs_reset(vdev);
 		generation = vdev->generation;
-		if (r > 0)
+		if (r > 0) {
+			picked_up = now_ns_monotonic();
 			blk_request_parse(&blk->chain, blk->backend,
 					  blk->serial, &blk->req);
+		}
 		pthread_mutex_unlock(&vdev->lock);
 		if (r <= 0)
 			return;
 
 		written = blk_request_run(blk->backend, &blk->req);
+		blk_stats_account(blk->stats, &blk->req,
+				  now_ns_monotonic() - picked_up);
 
 		pthread_mutex_lock(&vdev->lock);
 		if (generation == vdev->generation) {
@@ -140,7 +145,7 @@ static void fill_config(struct virtio_blk *blk)
 
 struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 				  const char *name, struct blk_backend *backend,
-				  const char *serial)
+				  const char *serial, struct blk_stats *stats)
 {
 	struct virtio_blk *blk = calloc(1, sizeof(*blk));
 	int r;
@@ -158,6 +163,7 @@ struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 	blk->vdev.ops = &blk_ops;
 	blk->vdev.priv = blk;
 	blk->backend = backend;
+	blk->stats = stats;
 	/* Exactly 20 bytes, NUL-padded but not necessarily terminated. */
 	if (serial)
 		memcpy(blk->serial, serial, strnlen(serial, sizeof(blk->serial)));

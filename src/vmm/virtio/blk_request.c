@@ -187,3 +187,50 @@ uint32_t blk_request_run(struct blk_backend *b, struct blk_request *req)
 	*req->status_byte = req->status;
 	return req->written + 1;
 }
+
+static void add(uint64_t *counter, uint64_t v)
+{
+	/* One writer: a relaxed load and store is enough, and no bus lock. */
+	__atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + v,
+			 __ATOMIC_RELAXED);
+}
+
+void blk_stats_account(struct blk_stats *st, const struct blk_request *req,
+		       uint64_t ns)
+{
+	/* A chain without room for a status is dropped: a failure too. */
+	if (!req->status_byte || req->status == VIRTIO_BLK_S_IOERR) {
+		add(&st->errors, 1);
+		return;
+	}
+	if (req->status != VIRTIO_BLK_S_OK)
+		return;
+	switch (req->type) {
+	case VIRTIO_BLK_T_IN:
+		add(&st->rd_reqs, 1);
+		add(&st->rd_bytes, req->len);
+		add(&st->rd_ns, ns);
+		break;
+	case VIRTIO_BLK_T_OUT:
+		add(&st->wr_reqs, 1);
+		add(&st->wr_bytes, req->len);
+		add(&st->wr_ns, ns);
+		break;
+	case VIRTIO_BLK_T_FLUSH:
+		add(&st->fl_reqs, 1);
+		add(&st->fl_ns, ns);
+		break;
+	}
+}
+
+_Static_assert(sizeof(struct blk_stats) % sizeof(uint64_t) == 0,
+	       "struct blk_stats holds only counters");
+
+void blk_stats_read(const struct blk_stats *st, struct blk_stats *out)
+{
+	const uint64_t *from = (const uint64_t *)st;
+	uint64_t *to = (uint64_t *)out;
+
+	for (size_t i = 0; i < sizeof(*st) / sizeof(uint64_t); i++)
+		to[i] = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+}

@@ -44,4 +44,26 @@ void blk_request_parse(const struct virtq_chain *chain,
  * the chain (status byte included). */
 uint32_t blk_request_run(struct blk_backend *backend, struct blk_request *req);
 
+/*
+ * What the guest asked of one disk since the VMM started (a guest reboot
+ * does not reset it): completed reads, writes and flushes with their bytes
+ * and time from pickup to completion, and requests that failed (answered
+ * VIRTIO_BLK_S_IOERR, which counts in no other field). Only the disk's I/O
+ * thread adds, without a lock; readers see each field whole, but fields
+ * may be one request apart.
+ */
+struct blk_stats {
+	uint64_t rd_reqs, rd_bytes, rd_ns;
+	uint64_t wr_reqs, wr_bytes, wr_ns;
+	uint64_t fl_reqs, fl_ns;
+	uint64_t errors;
+};
+
+/* Counts req, answered after ns; discards, write-zeroes and IDs count
+ * only when they fail. */
+void blk_stats_account(struct blk_stats *stats, const struct blk_request *req,
+		       uint64_t ns);
+/* A copy of stats safe to take from any thread. */
+void blk_stats_read(const struct blk_stats *stats, struct blk_stats *out);
+
 #endif

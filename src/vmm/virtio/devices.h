@@ -8,6 +8,7 @@
 #include "virtio/virtio.h"
 
 struct blk_backend;
+struct blk_stats;
 struct control;
 struct tap;
 struct vmm_balloon_config;
@@ -23,10 +24,11 @@ struct virtio_host {
 struct virtio_dev *virtio_rng_new(const struct virtio_host *host,
 				  const char *name);
 
-/* A disk on backend (borrowed: it outlives the device); its own thread. */
+/* A disk on backend (borrowed: it outlives the device); its own thread.
+ * Its requests are counted in stats (borrowed too, see blk_request.h). */
 struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 				  const char *name, struct blk_backend *backend,
-				  const char *serial);
+				  const char *serial, struct blk_stats *stats);
 
 /* A NIC on tap (borrowed); work on the main loop. */
 struct virtio_dev *virtio_net_new(const struct virtio_host *host,

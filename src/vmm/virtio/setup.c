@@ -10,6 +10,7 @@
 
 #include "block/backend.h"
 #include "net/tap.h"
+#include "virtio/blk_request.h"
 #include "virtio/devices.h"
 #include "virtio/mmio.h"
 #include "virtio/vsock_host.h"
@@ -55,6 +56,9 @@ int vmm_open_backends(struct vmm *vmm)
 {
 	const struct vmm_config *cfg = vmm->cfg;
 
+	vmm->disk_stats = calloc(MAX(cfg->ndisks, 1), sizeof(*vmm->disk_stats));
+	if (!vmm->disk_stats)
+		return -ENOMEM;
 	for (size_t i = 0; i < cfg->ndisks; i++) {
 		const struct vmm_disk_config *d = &cfg->disks[i];
 		struct blk_backend_config bc = {
@@ -86,6 +90,8 @@ void vmm_close_backends(struct vmm *vmm)
 		blk_backend_close(vmm->disks[i]);
 		vmm->disks[i] = NULL;
 	}
+	free(vmm->disk_stats);
+	vmm->disk_stats = NULL;
 	for (size_t i = 0; i < VMM_MAX_NICS; i++) {
 		if (vmm->taps[i])
 			tap_close(vmm->taps[i]);
@@ -138,7 +144,8 @@ int vm_virtio_setup(struct vm *vm, uint64_t base, const uint32_t *gsis,
 			 i);
 		r = add(vm, virtio_blk_new(&host, disk_names[i],
 					   vm->vmm->disks[i],
-					   cfg->disks[i].serial),
+					   cfg->disks[i].serial,
+					   &vm->vmm->disk_stats[i]),
 			gsis, ngsis, base);
 	}
 	for (size_t i = 0; !r && i < cfg->nnics; i++) {
