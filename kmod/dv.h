@@ -129,5 +129,6 @@ void dv_dvext_sched_out(struct dv_vcpu *vcpu);
 /* dv_switch.S */
 void dv_switch_to(struct dv_ctx *ctx);
 unsigned long dv_probe_hu_csr(void);
+unsigned long dv_hlvx_hu(unsigned long gva, unsigned long *fault);
 
 #endif /* DUVISOR_DV_H */

@@ -184,4 +184,25 @@ SYM_FUNC_START(dv_probe_hu_csr)
 	ret
 SYM_FUNC_END(dv_probe_hu_csr)
 
+/*
+ * unsigned long dv_hlvx_hu(unsigned long gva, unsigned long *fault)
+ * reads 16 bits of guest instruction memory at gva with HLVX.HU, through
+ * the guest's vsatp and our hgatp, at hstatus.SPVP's privilege.  A fault
+ * lands at 1f with *fault = 1 and 0 returned.  Interrupts must be off.
+ */
+SYM_FUNC_START(dv_hlvx_hu)
+	la	t0, 1f
+	csrrw	t0, CSR_STVEC, t0
+	mv	t1, a0
+	li	a0, 0
+	li	t2, 1
+	/* hlvx.hu a0, (t1) */
+	.insn r 0x73, 4, 0x32, a0, t1, x3
+	li	t2, 0
+	.balign 4
+1:	csrw	CSR_STVEC, t0
+	REG_S	t2, 0(a1)
+	ret
+SYM_FUNC_END(dv_hlvx_hu)
+
 	.option pop

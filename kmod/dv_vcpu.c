@@ -201,6 +201,12 @@ static void dv_unregister_work(struct callback_head *head)
 		dv_unregister_current(vcpu);
 	mutex_unlock(&vcpu->lock);
 	dv_vcpu_put(vcpu);
+	/*
+	 * No file holds the module here: the reference taken when the work
+	 * was queued goes last, so that rmmod cannot pull this code away
+	 * while it still runs (a tail call; the window left is the return).
+	 */
+	module_put(THIS_MODULE);
 }
 
 /*
@@ -227,11 +233,13 @@ static void dv_release_registration(struct dv_vcpu *vcpu)
 		return;
 	}
 	kref_get(&vcpu->ref);
+	__module_get(THIS_MODULE);
 	init_task_work(&vcpu->unreg_work, dv_unregister_work);
 	if (!task_work_add(task, &vcpu->unreg_work, TWA_SIGNAL)) {
 		mutex_unlock(&vcpu->lock);
 		return;
 	}
+	module_put(THIS_MODULE);
 	kref_put(&vcpu->ref, dv_vcpu_free);	/* not the last one */
 	mutex_unlock(&vcpu->lock);
 
@@ -257,6 +265,24 @@ static int dv_vcpu_release(struct inode *inode, struct file *file)
 	dv_release_registration(vcpu);
 	dv_vcpu_put(vcpu);
 	return 0;
+}
+
+/*
+ * The instruction at the guest's pc, read while its vsatp and our hgatp
+ * are still loaded (right after the exit, interrupts off).
+ */
+static u64 dv_read_guest_insn(struct dv_ctx *c)
+{
+	unsigned long hstatus, fault, lo, hi = 0;
+
+	hstatus = csr_read(CSR_HSTATUS);
+	csr_write(CSR_HSTATUS, (hstatus & ~HSTATUS_SPVP) |
+		  (c->guest_hstatus & HSTATUS_SPVP));
+	lo = dv_hlvx_hu(c->guest_pc, &fault);
+	if (!fault && (lo & 3) == 3)
+		hi = dv_hlvx_hu(c->guest_pc + 2, &fault);
+	csr_write(CSR_HSTATUS, hstatus);
+	return fault ? 0 : lo | hi << 16;
 }
 
 /* One guest entry and exit; interrupts off, the vCPU's thread current. */
@@ -298,6 +324,10 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	trap->stval = csr_read(CSR_STVAL);
 	trap->htval = csr_read(CSR_HTVAL);
 	trap->htinst = csr_read(CSR_HTINST);
+	trap->insn = 0;
+	if (trap->scause == EXC_LOAD_GUEST_PAGE_FAULT ||
+	    trap->scause == EXC_STORE_GUEST_PAGE_FAULT)
+		trap->insn = dv_read_guest_insn(c);
 	vcpu->csrs.scounteren = csr_swap(CSR_SCOUNTEREN, scounteren);
 	csr_write(CSR_HEDELEG, hedeleg);
 	csr_write(CSR_HIDELEG, hideleg);

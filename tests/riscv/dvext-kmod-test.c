@@ -69,7 +69,7 @@ static void check_errno(int fd, unsigned long req, void *arg, int err,
  * with vsatp = 0 (guest virtual = guest physical).
  */
 extern const uint32_t guest_start[], guest_ecall[], guest_handler[], guest_bench[],
-	guest_sw[], guest_lw[], guest_wfi[], guest_end[];
+	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_end[];
 __asm__(
 	"	.section .rodata\n"
 	"	.balign 4\n"
@@ -89,6 +89,12 @@ __asm__(
 	"	sw	t2, 0(t1)\n"		/* MMIO store: not guest RAM */
 	"guest_lw:\n"
 	"	lw	t3, 8(t1)\n"		/* MMIO load */
+	"	li	s0, 0x10000000\n"
+	"	.option rvc\n"
+	"guest_clw:\n"
+	"	c.lw	a2, 4(s0)\n"		/* a compressed MMIO load */
+	"	.option norvc\n"
+	"	add	t3, t3, a2\n"
 	"	mv	a0, t3\n"
 	"	mv	a1, s1\n"
 	"	li	a7, 0x0A000001\n"
@@ -228,8 +234,7 @@ static void test_guest(void)
 	}
 	/* 2: the MMIO store: a store guest-page fault with the address. */
 	if (expect_trap(vcpu, rs, DUVISOR_EXC_STORE_GUEST_PF, "exit.mmio-store")) {
-		uint32_t insn = rs->trap.htinst ? (uint32_t)rs->trap.htinst :
-			*(uint32_t *)(v.mem + (rs->pc - GUEST_BASE));
+		uint32_t insn = (uint32_t)rs->trap.insn;
 
 		check(rs->trap.gpa == MMIO_ADDR && rs->trap.htval == MMIO_ADDR >> 2 &&
 		      rs->pc == GUEST_BASE + GOFF(guest_sw),
@@ -240,6 +245,8 @@ static void test_guest(void)
 		      ((insn >> 20) & 31) == 7 && rs->regs[7] == 0x1234abcd,
 		      "exit.mmio-store.decode", "insn %#x (htinst %#llx) t2 %#llx",
 		      insn, rs->trap.htinst, rs->regs[7]);
+		check(insn == *(uint32_t *)(v.mem + (rs->pc - GUEST_BASE)),
+		      "exit.mmio-store.insn", "insn %#x", insn);
 		printf("# htinst on the store fault: %#llx\n", rs->trap.htinst);
 		rs->pc += 4;
 	}
@@ -247,12 +254,23 @@ static void test_guest(void)
 	if (expect_trap(vcpu, rs, DUVISOR_EXC_LOAD_GUEST_PF, "exit.mmio-load")) {
 		check(rs->trap.gpa == MMIO_ADDR + 8 && rs->pc == GUEST_BASE + GOFF(guest_lw),
 		      "exit.mmio-load.addr", "gpa %#llx pc %#llx", rs->trap.gpa, rs->pc);
+		check(rs->trap.insn == 0x00832e03, "exit.mmio-load.insn", "insn %#llx",
+		      rs->trap.insn);
 		rs->regs[28] = 0x5a5a;	/* t3 */
 		rs->pc += 4;
 	}
+	/* 3b: a compressed MMIO load: 16 bits of instruction. */
+	if (expect_trap(vcpu, rs, DUVISOR_EXC_LOAD_GUEST_PF, "exit.mmio-load-compressed")) {
+		check(rs->trap.gpa == MMIO_ADDR + 4 && rs->pc == GUEST_BASE + GOFF(guest_clw) &&
+		      rs->trap.insn == *(uint16_t *)(v.mem + (rs->pc - GUEST_BASE)) &&
+		      (rs->trap.insn & 3) != 3, "exit.mmio-load-compressed.insn",
+		      "gpa %#llx pc %#llx insn %#llx", rs->trap.gpa, rs->pc, rs->trap.insn);
+		rs->regs[12] = 0x100;	/* a2 */
+		rs->pc += 2;
+	}
 	/* 4: the guest reports what it saw. */
 	if (expect_trap(vcpu, rs, DUVISOR_EXC_VS_ECALL, "exit.report")) {
-		check(rs->regs[17] == REPORT_EXT && rs->regs[10] == 0x5a5a &&
+		check(rs->regs[17] == REPORT_EXT && rs->regs[10] == 0x5b5a &&
 		      rs->regs[11] == 2ULL << 24, "guest.saw-values",
 		      "a7 %#llx a0 %#llx a1 %#llx", rs->regs[17], rs->regs[10], rs->regs[11]);
 		rs->pc += 4;
@@ -285,7 +303,7 @@ static void test_guest(void)
 	/* 7: the final ecall. */
 	if (expect_trap(vcpu, rs, DUVISOR_EXC_VS_ECALL, "exit.shutdown"))
 		check(rs->regs[17] == 0x08, "exit.shutdown.a7", "a7 %#llx", rs->regs[17]);
-	check(rs->stat_exits == 7, "stat.exits", "%llu", rs->stat_exits);
+	check(rs->stat_exits == 8, "stat.exits", "%llu", rs->stat_exits);
 
 	/* Undelegated: the same VS ecall, with nothing delegated. */
 	{

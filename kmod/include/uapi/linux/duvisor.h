@@ -126,6 +126,14 @@ struct duvisor_trap {
 	__u64 htval;		/* guest-page faults: guest physical >> 2 */
 	__u64 htinst;		/* transformed instruction, or 0 */
 	__u64 gpa;		/* guest-page faults: (htval << 2) | (stval & 3) */
+	/*
+	 * Load/store guest-page faults: the faulting instruction as read
+	 * from guest memory (through the guest's own page tables), 16 or
+	 * 32 bits, for MMIO decoding; 0 if it could not be read.  Hardware
+	 * may leave htinst 0, and user space cannot walk guest page tables
+	 * as cheaply.
+	 */
+	__u64 insn;
 };
 
 /*
