@@ -17,7 +17,7 @@
 
 /* Sv39x4: 41-bit guest physical addresses, a 16 KiB root table. */
 #define DV_GPA_BITS		41
-#define DV_GPA_LIMIT		(1ULL << DV_GPA_BITS)
+#define DV_GPA_LIMIT		BIT_ULL(DV_GPA_BITS)
 #define DV_PGD_ORDER		2
 
 struct dv_region {

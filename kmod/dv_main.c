@@ -19,7 +19,6 @@
 #include <linux/uaccess.h>
 #include <asm/csr.h>
 #include <asm/hwcap.h>
-#include <asm/insn-def.h>
 #include "dv.h"
 
 static char *mode = "auto";
@@ -100,10 +99,12 @@ void dv_flush_vmid_local(u32 vmid)
 {
 	unsigned long v = vmid;
 
+	/* hfence.gvma zero, vmid (funct7 0x31): every address of one VMID. */
 	if (dv_vmid_bits)
-		asm volatile(HFENCE_GVMA(zero, %0) : : "r" (v) : "memory");
+		asm volatile(".insn r 0x73, 0, 0x31, x0, x0, %0"
+			     : : "r" (v) : "memory");
 	else
-		asm volatile(HFENCE_GVMA(zero, zero) : : : "memory");
+		asm volatile(".insn r 0x73, 0, 0x31, x0, x0, x0" : : : "memory");
 }
 
 static void dv_flush_vmid_ipi(void *arg)

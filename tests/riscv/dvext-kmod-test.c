@@ -533,6 +533,82 @@ static void bench_duvisor(long n)
 	munmap(v.mem, GUEST_SIZE);
 }
 
+static void *run_other_thread(void *p)
+{
+	long r = ioctl(*(int *)p, DUVISOR_RUN, 0);
+
+	return (void *)(r < 0 ? (long)errno : 0L);
+}
+
+/* Two vCPUs of one VM running at once, one per thread (and hart). */
+struct smp_arg {
+	int vcpu;
+	long exits;
+	int ok;
+};
+
+static void *smp_thread(void *p)
+{
+	struct smp_arg *a = p;
+	struct duvisor_run *rs = map_run(a->vcpu);
+	long i;
+
+	a->ok = rs && ioctl(a->vcpu, DUVISOR_REGISTER_VCPU, 0) == 0;
+	if (!a->ok)
+		return NULL;
+	rs->pc = GUEST_BASE + GOFF(guest_bench);
+	for (i = 0; i < a->exits && a->ok; i++) {
+		a->ok = run(a->vcpu, rs) == DUVISOR_EXIT_TRAP &&
+			rs->trap.scause == DUVISOR_EXC_VS_ECALL &&
+			rs->regs[17] == BENCH_EXT;
+		rs->pc += 4;
+	}
+	ioctl(a->vcpu, DUVISOR_UNREGISTER_VCPU, 0);
+	munmap(rs, DUVISOR_RUN_SIZE);
+	return NULL;
+}
+
+static void test_smp_and_signals(void)
+{
+	struct vm v = make_vm(1, DUVISOR_EDELEG_ALLOWED);
+	struct smp_arg a[2];
+	struct duvisor_run *rs;
+	pthread_t th[2];
+	int i, r;
+
+	for (i = 0; i < 2; i++) {
+		a[i] = (struct smp_arg){ ioctl(v.vm, DUVISOR_CREATE_VCPU, i), 500, 0 };
+		pthread_create(&th[i], NULL, smp_thread, &a[i]);
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	check(a[0].ok && a[1].ok, "smp.two-vcpus-concurrently", "vcpu0 %d vcpu1 %d",
+	      a[0].ok, a[1].ok);
+
+	/* immediate_exit: RUN returns -EINTR without entering the guest. */
+	rs = map_run(a[0].vcpu);
+	ioctl(a[0].vcpu, DUVISOR_REGISTER_VCPU, 0);
+	rs->immediate_exit = 1;
+	r = ioctl(a[0].vcpu, DUVISOR_RUN, 0);
+	check(r < 0 && errno == EINTR && rs->exit_reason == DUVISOR_EXIT_INTR,
+	      "run.immediate-exit", "ret %d errno %d exit %u", r, errno, rs->exit_reason);
+	rs->immediate_exit = 0;
+	/* Another thread may not run a vCPU bound to this one. */
+	{
+		pthread_t t;
+		long ret;
+
+		pthread_create(&t, NULL, run_other_thread, &a[0].vcpu);
+		pthread_join(t, (void **)&ret);
+		check(ret == EPERM, "run.other-thread", "errno %ld", ret);
+	}
+	munmap(rs, DUVISOR_RUN_SIZE);
+	close(a[0].vcpu);
+	close(a[1].vcpu);
+	close(v.vm);
+	munmap(v.mem, GUEST_SIZE);
+}
+
 int bench_kvm(long n);	/* dvext-kmod-kvm.c */
 
 int main(int argc, char **argv)
@@ -559,6 +635,7 @@ int main(int argc, char **argv)
 	test_memory_errors();
 	test_deleg_and_vcpus();
 	test_thread_teardown();
+	test_smp_and_signals();
 	if (bench) {
 		bench_duvisor(bench);
 		bench_kvm(bench);

@@ -111,6 +111,9 @@ def test_delegation_vcpus_and_registration(results):
                                   "register.second-vcpu-same-thread"])
     expect(results, "mmap.", ["mmap.exec", "mmap.too-big"])
     expect(results, "csrs.", ["csrs.get", "csrs.reserved"])
+    expect(results, "run.", ["run.unregistered", "run.other-thread",
+                             "run.immediate-exit"])
+    expect(results, "smp.", ["smp.two-vcpus-concurrently"])
 
 
 def test_teardown(results):
