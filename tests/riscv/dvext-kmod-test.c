@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -610,6 +611,57 @@ static void test_smp_and_signals(void)
 }
 
 int bench_kvm(long n);	/* dvext-kmod-kvm.c */
+int kvm_loop(long n);
+
+static void *kvm_thread(void *p)
+{
+	cpu_set_t one;
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	*(int *)p = kvm_loop(3000);
+	return NULL;
+}
+
+/*
+ * A KVM guest and ours on the same hart at once: the preempt notifiers
+ * and the per-entry CSR swaps must keep each hypervisor's hart state
+ * (VS CSRs, hgatp/VMID, delegation, hvip) its own.
+ */
+static void test_kvm_coexistence(void)
+{
+	struct smp_arg a;
+	pthread_t th;
+	cpu_set_t one;
+	int kvm_ret = -1;
+	struct vm v = make_vm(1, DUVISOR_EDELEG_ALLOWED);
+
+	CPU_ZERO(&one);
+	CPU_SET(0, &one);
+	a = (struct smp_arg){ ioctl(v.vm, DUVISOR_CREATE_VCPU, 0), 3000, 0 };
+	pthread_create(&th, NULL, kvm_thread, &kvm_ret);
+	sched_setaffinity(0, sizeof(one), &one);
+	smp_thread(&a);
+	pthread_join(th, NULL);
+	{
+		char line[128];
+		FILE *f = fopen("/proc/thread-self/status", "r");
+
+		while (f && fgets(line, sizeof(line), f))
+			if (strstr(line, "ctxt_switches"))
+				printf("# duvisor vCPU thread sharing hart 0 with KVM: %s", line);
+		if (f)
+			fclose(f);
+	}
+	CPU_SET(1, &one);
+	sched_setaffinity(0, sizeof(one), &one);
+	check(a.ok, "coexist.duvisor-guest-with-kvm-on-one-hart", "duvisor exits wrong");
+	check(kvm_ret == 0, "coexist.kvm-guest-with-duvisor-on-one-hart", "KVM exits wrong");
+	close(a.vcpu);
+	close(v.vm);
+	munmap(v.mem, GUEST_SIZE);
+}
 
 int main(int argc, char **argv)
 {
@@ -636,6 +688,7 @@ int main(int argc, char **argv)
 	test_deleg_and_vcpus();
 	test_thread_teardown();
 	test_smp_and_signals();
+	test_kvm_coexistence();
 	if (bench) {
 		bench_duvisor(bench);
 		bench_kvm(bench);

@@ -116,6 +116,12 @@ def test_delegation_vcpus_and_registration(results):
     expect(results, "smp.", ["smp.two-vcpus-concurrently"])
 
 
+def test_kvm_and_duvisor_guests_share_a_hart(results):
+    expect(results, "coexist.", [
+        "coexist.duvisor-guest-with-kvm-on-one-hart",
+        "coexist.kvm-guest-with-duvisor-on-one-hart"])
+
+
 def test_teardown(results):
     expect(results, "teardown.", [
         "teardown.vm-before-vcpus", "teardown.foreign-close-live-thread",
