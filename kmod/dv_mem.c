@@ -170,6 +170,16 @@ static bool dv_region_overlaps(struct dv_vm *vm, u64 gpa, u64 size)
 	return false;
 }
 
+static bool dv_pages_contiguous(const struct dv_region *r)
+{
+	unsigned long pfn = page_to_pfn(r->pages[0]), i;
+
+	for (i = 1; i < r->npages; i++)
+		if (page_to_pfn(r->pages[i]) != pfn + i)
+			return false;
+	return true;
+}
+
 static void dv_flush_ipi(void *arg)
 {
 	dv_flush_vmid_local((u32)(unsigned long)arg);
@@ -226,6 +236,10 @@ int dv_set_memory_region(struct dv_vm *vm,
 		}
 		pinned += n;
 	}
+	/* The vPMP window (dv_dvext.c) covers one physical range. */
+	ret = -EINVAL;
+	if (dv_mode == DUVISOR_MODE_DVEXT && !dv_pages_contiguous(&r))
+		goto out_unpin;
 	ret = dv_gstage_map(vm, &r);
 	if (ret)
 		goto out_unpin;
