@@ -73,7 +73,7 @@ static void dv_vpmp_set(struct dv_vm *vm)
 	struct dv_region *r = &vm->regions[0];
 
 	/* A DV-Ext VM has one region; its pages are contiguous (dv_mem.c). */
-	if (!vm->nr_regions) {
+	if (!smp_load_acquire(&vm->nr_regions)) {
 		sbi_ecall(DV_SBI_EXT_VPMP, DV_SBI_VPMP_CLEAR, 0, 0, 0, 0, 0, 0);
 		return;
 	}

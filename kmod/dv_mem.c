@@ -243,7 +243,9 @@ int dv_set_memory_region(struct dv_vm *vm,
 	ret = dv_gstage_map(vm, &r);
 	if (ret)
 		goto out_unpin;
-	vm->regions[vm->nr_regions++] = r;
+	vm->regions[vm->nr_regions] = r;
+	/* DV-Ext's sched_in reads regions[0] without the lock. */
+	smp_store_release(&vm->nr_regions, vm->nr_regions + 1);
 	vm->guest_bytes += r.size;
 	mutex_unlock(&vm->lock);
 	/* Harts may cache invalid G-stage entries of the new range. */

@@ -501,8 +501,9 @@ static int dv_vcpu_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct dv_vcpu *vcpu = file->private_data;
 
+	/* Shared: a private mapping would copy the page on the first write. */
 	if (vma->vm_pgoff || vma->vm_end - vma->vm_start != DUVISOR_RUN_SIZE ||
-	    vma->vm_flags & VM_EXEC)
+	    vma->vm_flags & VM_EXEC || !(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 	vma->vm_flags &= ~VM_MAYEXEC;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;

@@ -411,6 +411,8 @@ static void test_deleg_and_vcpus(void)
 	check(p == MAP_FAILED, "mmap.exec", "mapped");
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fds[1], 4096);
 	check(p == MAP_FAILED, "mmap.offset", "mapped");
+	p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE, fds[1], 0);
+	check(p == MAP_FAILED, "mmap.private", "mapped");
 	{
 		struct duvisor_vcpu_csrs c = { .vstvec = 0x80001000, .vsatp = 0 };
 
@@ -610,6 +612,59 @@ static void test_smp_and_signals(void)
 	munmap(v.mem, GUEST_SIZE);
 }
 
+static long mem_available_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemAvailable: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/*
+ * 100 VMs with memory, vCPUs that ran and closes in both orders: pinned
+ * pages, tables, run pages and VMIDs all come back (a page per VM lost
+ * would be 400 KiB; MemAvailable moves by a few KiB here).
+ */
+static void test_create_destroy_loop(void)
+{
+	long before = 0, after;
+	int i, ok = 1;
+
+	for (i = 0; i < 105 && ok; i++) {
+		struct vm v = make_vm(1, DUVISOR_EDELEG_ALLOWED);
+		int c = ioctl(v.vm, DUVISOR_CREATE_VCPU, i % 4);
+		struct duvisor_run *rs = map_run(c);
+
+		if (i == 5)
+			before = mem_available_kib();
+		ok = rs && ioctl(c, DUVISOR_REGISTER_VCPU, 0) == 0;
+		if (ok) {
+			rs->pc = GUEST_BASE + GOFF(guest_bench);
+			ok = run(c, rs) == DUVISOR_EXIT_TRAP;
+			munmap(rs, DUVISOR_RUN_SIZE);
+		}
+		if (i & 1) {
+			close(c);
+			close(v.vm);
+		} else {
+			close(v.vm);
+			close(c);
+		}
+		munmap(v.mem, GUEST_SIZE);
+	}
+	after = mem_available_kib();
+	printf("# MemAvailable over 100 VMs: %ld -> %ld kB\n", before, after);
+	check(ok, "stress.create-run-destroy-100", "iteration %d", i);
+	check(before - after < 256, "stress.no-leak", "MemAvailable %ld -> %ld kB",
+	      before, after);
+}
+
 int bench_kvm(long n);	/* dvext-kmod-kvm.c */
 int kvm_loop(long n);
 
@@ -689,6 +744,7 @@ int main(int argc, char **argv)
 	test_thread_teardown();
 	test_smp_and_signals();
 	test_kvm_coexistence();
+	test_create_destroy_loop();
 	if (bench) {
 		bench_duvisor(bench);
 		bench_kvm(bench);

@@ -109,7 +109,7 @@ def test_delegation_vcpus_and_registration(results):
                               "vcpu.id-too-big"])
     expect(results, "register.", ["register.double",
                                   "register.second-vcpu-same-thread"])
-    expect(results, "mmap.", ["mmap.exec", "mmap.too-big"])
+    expect(results, "mmap.", ["mmap.exec", "mmap.too-big", "mmap.private"])
     expect(results, "csrs.", ["csrs.get", "csrs.reserved"])
     expect(results, "run.", ["run.unregistered", "run.other-thread",
                              "run.immediate-exit"])
@@ -126,6 +126,8 @@ def test_teardown(results):
     expect(results, "teardown.", [
         "teardown.vm-before-vcpus", "teardown.foreign-close-live-thread",
         "teardown.close-after-thread-exit", "teardown.all-closed"])
+    expect(results, "stress.", ["stress.create-run-destroy-100",
+                                "stress.no-leak"])
     assert "RESULT PASS" in results.output, results
     assert results.status == 0, results
 
