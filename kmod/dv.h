@@ -70,6 +70,12 @@ struct dv_ctx {
 #define DV_CTX_HOST_STVEC	552
 #define DV_CTX_HOST_SSCRATCH	560
 
+/* F/D registers (dv_fp.S relies on this layout). */
+struct dv_fp {
+	u64 f[32];
+	u32 fcsr;
+};
+
 /* DV-Ext per-thread hardware state, switched by the preempt notifier. */
 struct dv_hu_state {
 	/* The host's delegation, put back when the thread leaves. */
@@ -89,6 +95,9 @@ struct dv_vcpu {
 	struct mutex lock;	/* RUN and the CSR ioctls */
 	struct dv_ctx ctx;
 	struct duvisor_vcpu_csrs csrs;	/* in memory while not loaded */
+	struct dv_fp guest_fp;
+	struct dv_fp host_fp;
+	bool fp_on;		/* the last run had the guest's FP on */
 	unsigned long hvip;	/* pending virtual interrupts (atomic bits) */
 	struct dv_hu_state hu;
 
@@ -130,5 +139,9 @@ void dv_dvext_sched_out(struct dv_vcpu *vcpu);
 void dv_switch_to(struct dv_ctx *ctx);
 unsigned long dv_probe_hu_csr(void);
 unsigned long dv_hlvx_hu(unsigned long gva, unsigned long *fault);
+
+/* dv_fp.S */
+void dv_fp_save(struct dv_fp *fp);
+void dv_fp_load(const struct dv_fp *fp);
 
 #endif /* DUVISOR_DV_H */

@@ -30,6 +30,7 @@ static_assert(offsetof(struct dv_ctx, host_sstatus) == DV_CTX_HOST_SSTATUS);
 static_assert(offsetof(struct dv_ctx, host_hstatus) == DV_CTX_HOST_HSTATUS);
 static_assert(offsetof(struct dv_ctx, host_stvec) == DV_CTX_HOST_STVEC);
 static_assert(offsetof(struct dv_ctx, host_sscratch) == DV_CTX_HOST_SSCRATCH);
+static_assert(offsetof(struct dv_fp, fcsr) == 32 * 8);
 static_assert(sizeof(struct duvisor_run) <= DUVISOR_RUN_SIZE);
 static_assert(DUVISOR_RUN_SIZE == PAGE_SIZE);
 
@@ -267,6 +268,12 @@ static int dv_vcpu_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The guest's vsstatus.FS; the thread is current, its VS CSRs loaded. */
+static unsigned long vcpu_vsstatus_fs(struct dv_vcpu *vcpu)
+{
+	return csr_read(CSR_VSSTATUS) & SR_FS;
+}
+
 /*
  * The instruction at the guest's pc, read while its vsatp and our hgatp
  * are still loaded (right after the exit, interrupts off).
@@ -290,15 +297,26 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 {
 	struct dv_ctx *c = &vcpu->ctx;
 	unsigned long hvip, scounteren, hedeleg, hideleg, hcounteren;
+	unsigned long host_sstatus;
+	bool guest_fp;
 
 	/*
-	 * Host sstatus, but returning to the guest's privilege, with SIE off
-	 * and FS off: the guest must not touch the thread's FP registers,
-	 * which are live in this ioctl (FP guests are future work).
+	 * Host sstatus, but returning to the guest's privilege, with SIE off.
+	 * The thread's own FP registers are live in this ioctl: a guest with
+	 * FP on (vsstatus.FS) gets its registers swapped in here, where no
+	 * context switch can see them; one with FP off runs with FS off too.
 	 */
-	c->guest_sstatus = (csr_read(CSR_SSTATUS) &
-			    ~(SR_SIE | SR_SPIE | SR_SPP | SR_FS)) |
-			   (c->guest_sstatus & SR_SPP);
+	host_sstatus = csr_read(CSR_SSTATUS);
+	guest_fp = (csr_read(CSR_VSSTATUS) & SR_FS) != SR_FS_OFF;
+	vcpu->fp_on = guest_fp;
+	c->guest_sstatus = (host_sstatus & ~(SR_SIE | SR_SPIE | SR_SPP | SR_FS)) |
+			   (c->guest_sstatus & SR_SPP) |
+			   (guest_fp ? SR_FS_CLEAN : SR_FS_OFF);
+	if (guest_fp) {
+		csr_set(CSR_SSTATUS, SR_FS);
+		dv_fp_save(&vcpu->host_fp);
+		dv_fp_load(&vcpu->guest_fp);
+	}
 	c->guest_hstatus = (csr_read(CSR_HSTATUS) & HSTATUS_VSXL) |
 			   HSTATUS_SPV | HSTATUS_VTW |
 			   (c->guest_hstatus & HSTATUS_SPVP);
@@ -320,6 +338,14 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 
 	dv_switch_to(c);
 
+	if (guest_fp) {
+		/* The FS the host had, once the registers are back. */
+		csr_set(CSR_SSTATUS, SR_FS);
+		if ((c->guest_sstatus & SR_FS) == SR_FS_DIRTY)
+			dv_fp_save(&vcpu->guest_fp);
+		dv_fp_load(&vcpu->host_fp);
+		csr_clear(CSR_SSTATUS, SR_FS & ~host_sstatus);
+	}
 	trap->scause = csr_read(CSR_SCAUSE);
 	trap->stval = csr_read(CSR_STVAL);
 	trap->htval = csr_read(CSR_HTVAL);
@@ -384,6 +410,13 @@ static long dv_vcpu_run(struct dv_vcpu *vcpu)
 			run->stat_host_irqs++;
 			continue;
 		}
+		/*
+		 * The guest turned FP on (vsstatus.FS) in a run that had it
+		 * off: the FP instruction trapped; run it again with FP on.
+		 */
+		if (trap.scause == EXC_INST_ILLEGAL && !vcpu->fp_on &&
+		    vcpu_vsstatus_fs(vcpu) != SR_FS_OFF)
+			continue;
 		cause = trap.scause;
 		trap.sepc = c->guest_pc;
 		trap.gpa = 0;

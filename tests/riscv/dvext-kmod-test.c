@@ -69,7 +69,7 @@ static void check_errno(int fd, unsigned long req, void *arg, int err,
  * The guest: position independent, copied to GUEST_BASE, run in VS-mode
  * with vsatp = 0 (guest virtual = guest physical).
  */
-extern const uint32_t guest_start[], guest_ecall[], guest_handler[], guest_bench[],
+extern const uint32_t guest_start[], guest_ecall[], guest_handler[], guest_bench[], guest_fp[],
 	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_end[];
 __asm__(
 	"	.section .rodata\n"
@@ -119,6 +119,16 @@ __asm__(
 	"	li	a7, 0x0A000003\n"
 	"3:	ecall\n"
 	"	j	3b\n"
+	"guest_fp:\n"
+	"	li	t0, 0x2000\n"		/* vsstatus.FS = Initial */
+	"	csrs	sstatus, t0\n"
+	"	li	t1, 0x1122334455667788\n"
+	"	fmv.d.x	f5, t1\n"
+	"	li	a7, 0x0A000004\n"
+	"	ecall\n"
+	"	fmv.x.d	a0, f5\n"
+	"	ecall\n"
+	"4:	j	4b\n"
 	"guest_end:\n"
 	"	.option pop\n"
 	"	.text\n");
@@ -327,6 +337,53 @@ static void test_guest(void)
 	}
 	munmap(rs, DUVISOR_RUN_SIZE);
 	close(vcpu);
+	close(v.vm);
+	munmap(v.mem, GUEST_SIZE);
+}
+
+/*
+ * RUN with the thread's own f5 set just before the syscall and read just
+ * after it, in one asm statement so that nothing else touches it.
+ */
+static long run_with_user_f5(int vcpu, uint64_t *f5)
+{
+	register long a0 __asm__("a0") = vcpu;
+	register long a1 __asm__("a1") = DUVISOR_RUN;
+	register long a2 __asm__("a2") = 0;
+	register long a7 __asm__("a7") = 29;	/* __NR_ioctl */
+	uint64_t in = *f5, out;
+
+	__asm__ volatile("fmv.d.x f5, %[in]\n\tecall\n\tfmv.x.d %[out], f5"
+			 : "+r" (a0), [out] "=r" (out)
+			 : [in] "r" (in), "r" (a1), "r" (a2), "r" (a7)
+			 : "f5", "memory");
+	*f5 = out;
+	return a0;
+}
+
+/* The guest's FP registers and the thread's stay apart. */
+static void test_guest_fp(void)
+{
+	struct vm v = make_vm(1, DUVISOR_EDELEG_ALLOWED);
+	int c = ioctl(v.vm, DUVISOR_CREATE_VCPU, 0);
+	struct duvisor_run *rs = map_run(c);
+	uint64_t f5 = 0xdeadbeefcafef00dULL;
+	long r;
+
+	ioctl(c, DUVISOR_REGISTER_VCPU, 0);
+	rs->pc = GUEST_BASE + GOFF(guest_fp);
+	if (!expect_trap(c, rs, DUVISOR_EXC_VS_ECALL, "fp.guest-set"))
+		goto out;
+	rs->pc += 4;
+	r = run_with_user_f5(c, &f5);
+	check(r == 0 && rs->exit_reason == DUVISOR_EXIT_TRAP &&
+	      rs->regs[10] == 0x1122334455667788ULL, "fp.guest-kept-its-f5",
+	      "ret %ld exit %u a0 %#llx", r, rs->exit_reason, rs->regs[10]);
+	check(f5 == 0xdeadbeefcafef00dULL, "fp.thread-kept-its-f5", "f5 %#llx",
+	      (unsigned long long)f5);
+out:
+	munmap(rs, DUVISOR_RUN_SIZE);
+	close(c);
 	close(v.vm);
 	munmap(v.mem, GUEST_SIZE);
 }
@@ -739,6 +796,7 @@ int main(int argc, char **argv)
 	check_errno(dev_fd, 0x1234, NULL, ENOTTY, "dev.unknown-ioctl");
 
 	test_guest();
+	test_guest_fp();
 	test_memory_errors();
 	test_deleg_and_vcpus();
 	test_thread_teardown();

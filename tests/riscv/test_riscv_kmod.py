@@ -86,6 +86,8 @@ def test_guest_exits_are_forwarded(results):
         "exit.mmio-load-compressed.insn", "exit.wfi.stval",
         "exit.irq-handler", "exit.shutdown.a7", "exit.undelegated"])
     expect(results, "guest.", ["guest.saw-values"])
+    expect(results, "fp.", ["fp.guest-set", "fp.guest-kept-its-f5",
+                            "fp.thread-kept-its-f5"])
     expect(results, "stat.", ["stat.exits"])
 
 
