@@ -504,6 +504,35 @@ out:
 	return ret;
 }
 
+/*
+ * The guest's FP registers are in memory whenever no run is going on
+ * (they are swapped with interrupts off), so the vCPU lock is enough.
+ */
+static long dv_fp_ioctl(struct dv_vcpu *vcpu, unsigned int cmd,
+			void __user *argp)
+{
+	struct duvisor_fp_regs r;
+
+	static_assert(sizeof(r.f) == sizeof(vcpu->guest_fp.f));
+	if (cmd == DUVISOR_SET_FP_REGS) {
+		if (copy_from_user(&r, argp, sizeof(r)))
+			return -EFAULT;
+		if (r.reserved)
+			return -EINVAL;
+		mutex_lock(&vcpu->lock);
+		memcpy(vcpu->guest_fp.f, r.f, sizeof(r.f));
+		vcpu->guest_fp.fcsr = r.fcsr;
+		mutex_unlock(&vcpu->lock);
+		return 0;
+	}
+	memset(&r, 0, sizeof(r));
+	mutex_lock(&vcpu->lock);
+	memcpy(r.f, vcpu->guest_fp.f, sizeof(r.f));
+	r.fcsr = vcpu->guest_fp.fcsr;
+	mutex_unlock(&vcpu->lock);
+	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
+}
+
 static long dv_vcpu_ioctl(struct file *file, unsigned int cmd,
 			  unsigned long arg)
 {
@@ -526,6 +555,9 @@ static long dv_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case DUVISOR_GET_CSRS:
 	case DUVISOR_SET_CSRS:
 		return dv_csrs_ioctl(vcpu, cmd, (void __user *)arg);
+	case DUVISOR_GET_FP_REGS:
+	case DUVISOR_SET_FP_REGS:
+		return dv_fp_ioctl(vcpu, cmd, (void __user *)arg);
 	}
 	return -ENOTTY;
 }

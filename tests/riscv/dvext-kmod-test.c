@@ -381,6 +381,19 @@ static void test_guest_fp(void)
 	      "ret %ld exit %u a0 %#llx", r, rs->exit_reason, rs->regs[10]);
 	check(f5 == 0xdeadbeefcafef00dULL, "fp.thread-kept-its-f5", "f5 %#llx",
 	      (unsigned long long)f5);
+	{
+		struct duvisor_fp_regs fr;
+
+		check(ioctl(c, DUVISOR_GET_FP_REGS, &fr) == 0 &&
+		      fr.f[5] == 0x1122334455667788ULL, "fp.get-regs", "f5 %#llx", fr.f[5]);
+		fr.f[5] = 42;
+		check(ioctl(c, DUVISOR_SET_FP_REGS, &fr) == 0, "fp.set-regs", "%s", strerror(errno));
+		rs->pc -= 4;	/* back to fmv.x.d a0, f5; ecall */
+		check(run(c, rs) == DUVISOR_EXIT_TRAP && rs->regs[10] == 42,
+		      "fp.guest-sees-set-regs", "a0 %#llx", rs->regs[10]);
+		fr.reserved = 1;
+		check_errno(c, DUVISOR_SET_FP_REGS, &fr, EINVAL, "fp.reserved");
+	}
 out:
 	munmap(rs, DUVISOR_RUN_SIZE);
 	close(c);

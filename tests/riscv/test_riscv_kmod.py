@@ -87,7 +87,8 @@ def test_guest_exits_are_forwarded(results):
         "exit.irq-handler", "exit.shutdown.a7", "exit.undelegated"])
     expect(results, "guest.", ["guest.saw-values"])
     expect(results, "fp.", ["fp.guest-set", "fp.guest-kept-its-f5",
-                            "fp.thread-kept-its-f5"])
+                            "fp.thread-kept-its-f5", "fp.get-regs",
+                            "fp.guest-sees-set-regs", "fp.reserved"])
     expect(results, "stat.", ["stat.exits"])
 
 

@@ -110,6 +110,13 @@ struct duvisor_vcpu_csrs {
 	__u64 reserved[7];
 };
 
+/* The guest's F/D registers (trap mode; 0 at vCPU creation). */
+struct duvisor_fp_regs {
+	__u64 f[32];
+	__u32 fcsr;
+	__u32 reserved;
+};
+
 /* struct duvisor_run.exit_reason */
 #define DUVISOR_EXIT_NONE		0
 /* A delegated exception (DUVISOR_REQUEST_DELEG): trap holds it. */
@@ -180,5 +187,7 @@ struct duvisor_run {
 #define DUVISOR_SET_IRQ			_IOW(DUVISOR_IO, 0x23, struct duvisor_irq)
 #define DUVISOR_GET_CSRS		_IOR(DUVISOR_IO, 0x24, struct duvisor_vcpu_csrs)
 #define DUVISOR_SET_CSRS		_IOW(DUVISOR_IO, 0x25, struct duvisor_vcpu_csrs)
+#define DUVISOR_GET_FP_REGS		_IOR(DUVISOR_IO, 0x26, struct duvisor_fp_regs)
+#define DUVISOR_SET_FP_REGS		_IOW(DUVISOR_IO, 0x27, struct duvisor_fp_regs)
 
 #endif /* _UAPI_LINUX_DUVISOR_H */
