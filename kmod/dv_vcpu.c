@@ -246,7 +246,10 @@ static void dv_release_registration(struct dv_vcpu *vcpu)
 
 	while (READ_ONCE(task->__state) != TASK_DEAD)
 		schedule_timeout_uninterruptible(1);
+#ifdef CONFIG_SMP
+	/* Its final switch, and with it the last sched_out, is over. */
 	smp_cond_load_acquire(&task->on_cpu, !VAL);
+#endif
 
 	mutex_lock(&vcpu->lock);
 	mutex_lock(&dv_reg_lock);
