@@ -48,6 +48,14 @@ struct accel_vm {
 	struct dvext_ioeventfd ioeventfds[DVEXT_MAX_IOEVENTFDS];
 };
 
+/* The HU-mode world switch's context (dvext-hu-switch.S's layout). */
+struct dvext_hu_ctx {
+	uint64_t host[16];               /* ra sp gp tp s0-s11 */
+	uint64_t guest[32];
+	uint64_t pc;
+	uint64_t ucause, utval, hutval, hutinst;
+};
+
 /* SBI HSM hart states (the values hart_get_status returns). */
 enum dvext_hart_state {
 	DVEXT_HART_STARTED = 0,
@@ -90,7 +98,31 @@ struct accel_vcpu {
 	uint8_t mmio_data[8];
 	uint64_t sbi_ret[2];
 	uint64_t exits_in_accel;
+
+	/* DV-Ext mode (dvext-hu.c, build-checked only). */
+	struct dvext_hu_ctx hu;
+	bool hu_entered;
+	uint64_t hu_virqs;               /* HUVIP at the next entry (atomic) */
 };
+
+/* Whether the module runs in DV-Ext mode: the VMM enters with HURET. */
+static inline bool dvext_hu(const struct accel_vcpu *vcpu)
+{
+	return vcpu->vm->acc->info.mode == DUVISOR_MODE_DVEXT;
+}
+
+/* The vCPU bound to the calling thread, or NULL (dvext.c). */
+struct accel_vcpu *dvext_current_vcpu(void);
+
+/* dvext-hu.c: DV-Ext mode, on the vCPU's thread unless said otherwise. */
+int dvext_hu_run(struct accel_vcpu *vcpu);
+/* Any thread: the level is loaded into HUVIP at the next entry. */
+void dvext_hu_set_irq_level(struct accel_vcpu *vcpu, uint32_t irq, bool level);
+/* Any thread: makes vcpu leave its guest (its VIPI bit). */
+void dvext_hu_kick(struct accel_vcpu *vcpu);
+void dvext_hu_set_timer(uint64_t deadline);
+uint64_t dvext_hu_guest_vsie(void);
+void dvext_hu_reset_csrs(void);
 
 /* dvext-sbi.c: the firmware interface and interrupts. */
 

@@ -60,6 +60,12 @@ int dvext_set_irq(struct accel_vcpu *vcpu, uint32_t irq, bool level)
 {
 	struct duvisor_irq req = { .irq = irq, .level = level };
 
+	if (dvext_hu(vcpu)) {
+		dvext_hu_set_irq_level(vcpu, irq, level);
+		if (vcpu != dvext_current_vcpu())
+			dvext_hu_kick(vcpu);
+		return 0;
+	}
 	return ioctl(vcpu->fd, DUVISOR_SET_IRQ, &req) < 0 ? -errno : 0;
 }
 
@@ -118,6 +124,10 @@ static int64_t set_timer(struct accel_vcpu *vcpu, uint64_t deadline)
 		if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
 			its.it_value.tv_nsec = 1;
 	}
+	if (dvext_hu(vcpu)) {
+		dvext_hu_set_timer(deadline);
+		return SBI_SUCCESS;
+	}
 	/* UINT64_MAX (never) disarms the timer. */
 	if (vcpu->has_timer && timer_settime(vcpu->timer, 0, &its, NULL) < 0)
 		return SBI_ERR_FAILED;
@@ -129,6 +139,8 @@ static uint64_t guest_vsie(struct accel_vcpu *vcpu)
 {
 	struct duvisor_vcpu_csrs csrs;
 
+	if (dvext_hu(vcpu))
+		return dvext_hu_guest_vsie();
 	if (ioctl(vcpu->fd, DUVISOR_GET_CSRS, &csrs) < 0)
 		return ~0ull;
 	return csrs.vsie;
@@ -194,7 +206,7 @@ bool dvext_wait_until_started(struct accel_vcpu *vcpu)
 {
 	struct duvisor_vcpu_csrs csrs = { 0 };
 	struct duvisor_run *run = vcpu->run;
-	bool started = false;
+	bool started = true;
 
 	pthread_mutex_lock(&vcpu->lock);
 	while (!vcpu->exit_requested &&
@@ -207,10 +219,14 @@ bool dvext_wait_until_started(struct accel_vcpu *vcpu)
 		run->regs[REG_A0] = vcpu->index;
 		run->regs[REG_A1] = vcpu->start_opaque;
 		run->pc = vcpu->start_pc;
-		started = ioctl(vcpu->fd, DUVISOR_SET_CSRS, &csrs) == 0;
+		if (dvext_hu(vcpu))
+			dvext_hu_reset_csrs();
+		else
+			started = ioctl(vcpu->fd, DUVISOR_SET_CSRS, &csrs) == 0;
 		vcpu->hart_state = started ? DVEXT_HART_STARTED :
 				   DVEXT_HART_STOPPED;
 	}
+	started = started && vcpu->hart_state == DVEXT_HART_STARTED;
 	pthread_mutex_unlock(&vcpu->lock);
 	return started;
 }

@@ -8,7 +8,8 @@
  * faults (MMIO: the module has mapped all of RAM, so nothing else faults),
  * virtual instructions (WFI).  What the VMM must see leaves vcpu_run as an
  * ACCEL_EXIT_MMIO or _HYPERCALL and is completed at the next vcpu_run.
- * On a DV-Ext CPU the module refuses RUN: dvext-hu.c enters the guest.
+ * On a DV-Ext CPU the module refuses RUN: dvext-hu.c enters the guest
+ * with HURET and fills the run page the same way (build-checked only).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,14 +43,19 @@
 			 (1ull << DUVISOR_EXC_VIRTUAL_INST) | \
 			 (1ull << DUVISOR_EXC_STORE_GUEST_PF))
 
-/* The run page of the thread's vCPU, for the timer signal's handler. */
-static __thread struct duvisor_run *thread_run;
+/* The thread's vCPU, for the timer signal's handler. */
+static __thread struct accel_vcpu *thread_vcpu;
+
+struct accel_vcpu *dvext_current_vcpu(void)
+{
+	return thread_vcpu;
+}
 
 static void on_timer_signal(int sig)
 {
 	(void)sig;
-	if (thread_run)
-		__atomic_store_n(&thread_run->immediate_exit, 1,
+	if (thread_vcpu)
+		__atomic_store_n(&thread_vcpu->run->immediate_exit, 1,
 				 __ATOMIC_SEQ_CST);
 }
 
@@ -101,11 +107,13 @@ static int dvext_open(int fd, struct accel **out)
 		r = -ENOTSUP;
 		goto fail;
 	}
-	if (acc->info.mode != DUVISOR_MODE_TRAP) {
-		/* dvext-hu.c has the HURET path, never run on a real CPU. */
-		vmm_error("%s is in DV-Ext mode: the VMM's HURET path is "
-			  "build-checked only (docs/dvext-kmod.md)",
-			  DUVISOR_DEVICE_PATH);
+	if (acc->info.mode == DUVISOR_MODE_DVEXT)
+		vmm_warn("%s is in DV-Ext mode: entering guests with HURET, "
+			 "a path never run on a real CPU (docs/dvext-kmod.md)",
+			 DUVISOR_DEVICE_PATH);
+	else if (acc->info.mode != DUVISOR_MODE_TRAP) {
+		vmm_error("%s: unknown mode %u", DUVISOR_DEVICE_PATH,
+			  acc->info.mode);
 		r = -ENOTSUP;
 		goto fail;
 	}
@@ -122,8 +130,9 @@ static int dvext_open(int fd, struct accel **out)
 		r = -errno;
 		goto fail;
 	}
-	vmm_debug("%s: trap mode, VMIDs %u-%u, up to %u vCPUs, %llu MiB, "
-		  "timebase %llu Hz", DUVISOR_DEVICE_PATH, acc->info.vmid_first,
+	vmm_debug("%s: mode %u, VMIDs %u-%u, up to %u vCPUs, %llu MiB, "
+		  "timebase %llu Hz", DUVISOR_DEVICE_PATH, acc->info.mode,
+		  acc->info.vmid_first,
 		  acc->info.vmid_last, acc->info.max_vcpus,
 		  acc->info.max_guest_bytes >> 20,
 		  (unsigned long long)acc->timebase_hz);
@@ -340,7 +349,7 @@ static int dvext_vcpu_thread_init(struct accel_vcpu *vcpu)
 		return -errno;
 	}
 	vcpu->thread_bound = true;
-	thread_run = vcpu->run;
+	thread_vcpu = vcpu;
 	/* glibc 2.36 spells sigev_notify_thread_id so. */
 	sev._sigev_un._tid = gettid();
 	if (timer_create(CLOCK_MONOTONIC, &sev, &vcpu->timer) < 0) {
@@ -536,6 +545,7 @@ static bool take_exit_request(struct accel_vcpu *vcpu)
 static int dvext_vcpu_run(struct accel_vcpu *vcpu, struct accel_exit *exit)
 {
 	struct duvisor_run *run = vcpu->run;
+	int r;
 
 	memset(exit, 0, sizeof(*exit));
 	complete_pending(vcpu);
@@ -549,9 +559,11 @@ static int dvext_vcpu_run(struct accel_vcpu *vcpu, struct accel_exit *exit)
 		    !dvext_wait_until_started(vcpu))
 			continue;
 		dvext_timer_check(vcpu);
-		if (ioctl(vcpu->fd, DUVISOR_RUN, 0) < 0) {
-			if (errno != EINTR)
-				return -errno;
+		r = dvext_hu(vcpu) ? dvext_hu_run(vcpu) :
+		    ioctl(vcpu->fd, DUVISOR_RUN, 0) < 0 ? -errno : 0;
+		if (r < 0) {
+			if (r != -EINTR)
+				return r;
 			/* A kick, or the timer: the loop looks at both. */
 			__atomic_store_n(&run->immediate_exit, 0,
 					 __ATOMIC_SEQ_CST);
