@@ -50,10 +50,33 @@ static_assert(DUVISOR_RUN_SIZE == PAGE_SIZE);
 static LIST_HEAD(dv_registered);	/* one vCPU per thread */
 static DEFINE_MUTEX(dv_reg_lock);
 
+/*
+ * vsie holds only the interrupts hideleg delegates; everything else in it
+ * reads as zero and ignores writes.  Outside a run hideleg is the host's
+ * (0 while KVM runs no VM), so the guest's vsie is moved with the
+ * guest's delegation in place, or a save after an exit would lose it.
+ */
+static void dv_vsie_write(unsigned long vsie)
+{
+	unsigned long hideleg = csr_swap(CSR_HIDELEG, DV_VIRQS);
+
+	csr_write(CSR_VSIE, vsie);
+	csr_write(CSR_HIDELEG, hideleg);
+}
+
+static unsigned long dv_vsie_read(void)
+{
+	unsigned long hideleg = csr_swap(CSR_HIDELEG, DV_VIRQS);
+	unsigned long vsie = csr_read(CSR_VSIE);
+
+	csr_write(CSR_HIDELEG, hideleg);
+	return vsie;
+}
+
 static void dv_csrs_load(const struct duvisor_vcpu_csrs *c)
 {
 	csr_write(CSR_VSSTATUS, c->vsstatus);
-	csr_write(CSR_VSIE, c->vsie);
+	dv_vsie_write(c->vsie);
 	csr_write(CSR_VSTVEC, c->vstvec);
 	csr_write(CSR_VSSCRATCH, c->vsscratch);
 	csr_write(CSR_VSEPC, c->vsepc);
@@ -65,7 +88,7 @@ static void dv_csrs_load(const struct duvisor_vcpu_csrs *c)
 static void dv_csrs_save(struct duvisor_vcpu_csrs *c)
 {
 	c->vsstatus = csr_read(CSR_VSSTATUS);
-	c->vsie = csr_read(CSR_VSIE);
+	c->vsie = dv_vsie_read();
 	c->vstvec = csr_read(CSR_VSTVEC);
 	c->vsscratch = csr_read(CSR_VSSCRATCH);
 	c->vsepc = csr_read(CSR_VSEPC);

@@ -98,6 +98,9 @@ static void usage(FILE *out)
 "      --control unix:PATH  listen for managers on a SOCK_SEQPACKET socket\n"
 "      --control-fd N     an inherited listening or connected socket\n"
 "      --kvm-fd N         an open /dev/kvm instead of opening it\n"
+"      --accel kvm|dvext  what runs the guest: KVM (default) or, in riscv64\n"
+"                         builds only, the DV-Ext control plane\n"
+"                         /dev/duvisor (docs/dvext-kmod.md)\n"
 "      --wait-fd N        create the VM only once fd N gives a byte or EOF\n"
 "                         (a manager finishes its set-up, e.g. moving us\n"
 "                         into our cgroup, first)\n"
@@ -150,6 +153,7 @@ enum {
 	OPT_SANDBOX,
 	OPT_MEMORY_MERGE,
 	OPT_TEST_FORBIDDEN,
+	OPT_ACCEL,
 };
 
 static const struct option long_options[] = {
@@ -167,6 +171,7 @@ static const struct option long_options[] = {
 	{ "vsock", required_argument, NULL, OPT_VSOCK },
 	{ "control", required_argument, NULL, OPT_CONTROL },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+	{ "accel", required_argument, NULL, OPT_ACCEL },
 	{ "kvm-fd", required_argument, NULL, OPT_KVM_FD },
 	{ "wait-fd", required_argument, NULL, OPT_WAIT_FD },
 	{ "kernel-fd", required_argument, NULL, OPT_KERNEL_FD },
@@ -222,6 +227,23 @@ static int parse_id_arg(const char *opt, const char *s, uint32_t *id)
 		return bad_arg("%s: invalid numeric id '%s'", opt, s);
 	*id = (uint32_t)v;
 	return 0;
+}
+
+static int parse_accel(const char *s, enum vmm_accel *accel)
+{
+	if (!strcmp(s, "kvm")) {
+		*accel = VMM_ACCEL_KVM;
+		return 0;
+	}
+	if (strcmp(s, "dvext"))
+		return bad_arg("--accel takes kvm or dvext, not '%s'", s);
+#if defined(__riscv)
+	*accel = VMM_ACCEL_DVEXT;
+	return 0;
+#else
+	return bad_arg("%s", "--accel dvext: the DV-Ext accelerator "
+		       "(/dev/duvisor) is only available in riscv64 builds");
+#endif
 }
 
 static const char *fd_name(char *buf, size_t size, int fd)
@@ -333,6 +355,10 @@ int main(int argc, char **argv)
 			if (parse_fd_arg("--control-fd", optarg, &cfg.control_fd))
 				return VMM_EXIT_FAILURE;
 			break;
+		case OPT_ACCEL:
+			if (parse_accel(optarg, &cfg.accel))
+				return VMM_EXIT_FAILURE;
+			break;
 		case OPT_KVM_FD:
 			if (parse_fd_arg("--kvm-fd", optarg, &cfg.kvm_fd))
 				return VMM_EXIT_FAILURE;
@@ -399,6 +425,8 @@ int main(int argc, char **argv)
 		return bad_arg("%s", "give one of --kernel and --kernel-fd");
 	if (cfg.initrd_fd >= 0 && cfg.initrd_path)
 		return bad_arg("%s", "give one of --initrd and --initrd-fd");
+	if (cfg.kvm_fd >= 0 && cfg.accel != VMM_ACCEL_KVM)
+		return bad_arg("%s", "--kvm-fd goes with --accel kvm");
 	if (cfg.control_fd >= 0 && cfg.control_spec)
 		return bad_arg("%s", "give one of --control and --control-fd");
 	if (cfg.balloon.target > cfg.mem_size)

@@ -3,14 +3,21 @@
  * The accelerator: what runs guest code. The machine model (memory map,
  * boot, ACPI, devices) talks to it only through this table, so another
  * accelerator (e.g. RISC-V with DV-Ext delegation) slots in without touching
- * device code. KVM is the one implemented today.
+ * device code. KVM runs guests on both architectures; on riscv64 the
+ * dvext accelerator runs them on the DV-Ext control plane (kmod/,
+ * /dev/duvisor, docs/dvext-kmod.md).
  */
 #ifndef DUVISOR_ACCEL_H
 #define DUVISOR_ACCEL_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+/* Kicks a vCPU thread out of the guest: the VMM installs a handler that
+ * does nothing and unblocks it on vCPU threads only. */
+#define ACCEL_KICK_SIGNAL SIGUSR1
 
 struct accel;
 struct accel_vm;
@@ -140,6 +147,9 @@ struct accel_ops {
 	int (*vcpu_create)(struct accel_vm *vm, uint32_t index,
 			   struct accel_vcpu **out);
 	void (*vcpu_destroy)(struct accel_vcpu *vcpu);
+	/* Optional: called on the vCPU's own thread before its first run and
+	 * before its sandbox is installed (the thread binds to the vCPU). */
+	int (*vcpu_thread_init)(struct accel_vcpu *vcpu);
 	/* Runs until an exit the VMM must see; returns 0 or -errno. */
 	int (*vcpu_run)(struct accel_vcpu *vcpu, struct accel_exit *exit);
 	/* Makes the current or next vcpu_run return INTERRUPTED; the caller
@@ -148,6 +158,9 @@ struct accel_ops {
 	/* One line of the vCPU's architectural state for a post-mortem
 	 * (a triple fault, an exit the accelerator cannot handle). */
 	int (*vcpu_describe)(struct accel_vcpu *vcpu, char *buf, size_t len);
+	/* Optional: guest exits handled inside the accelerator's vcpu_run
+	 * (dvext: firmware calls, WFI) that the VMM never saw. */
+	uint64_t (*vcpu_exits_in_accel)(struct accel_vcpu *vcpu);
 
 	/* The arch part; NULL on other architectures. */
 	const struct accel_x86_ops *x86;
@@ -155,6 +168,9 @@ struct accel_ops {
 };
 
 extern const struct accel_ops accel_kvm_ops;
+#if defined(__riscv)
+extern const struct accel_ops accel_dvext_ops;
+#endif
 
 const char *accel_exit_kind_name(enum accel_exit_kind kind);
 

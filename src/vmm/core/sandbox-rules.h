@@ -28,11 +28,20 @@ struct rule {
 /* Never executable mappings: a compromised VMM cannot load code. */
 #define ALLOW_NO_EXEC(name) ALLOW_MASKED(name, 2, PROT_EXEC, 0)
 
-/* The arch's additions to the main thread's and the vCPU threads' lists. */
+/* The arch's additions to the main thread's and the vCPU threads' lists
+ * (KVM's calls: with --accel kvm only). */
 extern const struct rule sandbox_arch_main_rules[];
 extern const size_t sandbox_arch_nmain_rules;
 extern const struct rule sandbox_arch_vcpu_rules[];
 extern const size_t sandbox_arch_nvcpu_rules;
+
+#if defined(__riscv)
+/* The dvext accelerator's instead of KVM's (riscv/sandbox-rules.c). */
+extern const struct rule sandbox_dvext_main_rules[];
+extern const size_t sandbox_dvext_nmain_rules;
+extern const struct rule sandbox_dvext_vcpu_rules[];
+extern const size_t sandbox_dvext_nvcpu_rules;
+#endif
 
 /* The second argument of the system call a SIGSYS interrupted (an ioctl's
  * request), from its ucontext_t. Async-signal-safe. */

@@ -103,8 +103,17 @@ static const struct rule main_rules[] = {
 	ALLOW(readv),
 	ALLOW(writev),
 	ALLOW_IOCTL(TUNSETOFFLOAD),
-	/* KVM: building a machine on each boot (the arch's own calls are in
-	 * x86/sandbox-rules.c, riscv/sandbox-rules.c). */
+	/* The stdio console's terminal mode, restored at exit. */
+	ALLOW_IOCTL(TCGETS),
+	ALLOW_IOCTL(TCSETS),
+};
+
+/*
+ * KVM (--accel kvm): building a machine on each boot; the arch's own calls
+ * are in x86/sandbox-rules.c, riscv/sandbox-rules.c.  The dvext
+ * accelerator's are in riscv/sandbox-rules.c.
+ */
+static const struct rule kvm_main_rules[] = {
 	ALLOW_IOCTL(KVM_CHECK_EXTENSION),
 	ALLOW_IOCTL(KVM_CREATE_VM),
 	ALLOW_IOCTL(KVM_SET_USER_MEMORY_REGION),
@@ -112,9 +121,10 @@ static const struct rule main_rules[] = {
 	ALLOW_IOCTL(KVM_CREATE_VCPU),
 	/* vCPU threads inherit this filter before narrowing it. */
 	ALLOW_IOCTL(KVM_RUN),
-	/* The stdio console's terminal mode, restored at exit. */
-	ALLOW_IOCTL(TCGETS),
-	ALLOW_IOCTL(TCSETS),
+};
+
+static const struct rule kvm_vcpu_rules[] = {
+	ALLOW_IOCTL(KVM_RUN),
 };
 
 /*
@@ -131,7 +141,6 @@ static const struct rule vsock_rules[] = {
 };
 
 static const struct rule vcpu_rules[] = {
-	ALLOW_IOCTL(KVM_RUN),
 	ALLOW(write),                /* console, eventfds, diagnostics */
 	ALLOW(read),
 	ALLOW(futex),
@@ -186,8 +195,13 @@ static int add_rules(scmp_filter_ctx ctx, const struct rule *rules,
 	return 0;
 }
 
-static scmp_filter_ctx build_filter(const struct rule *rules, size_t n,
-				    const struct rule *arch, size_t narch)
+/* One thread type's list: the common calls, then the accelerator's. */
+struct thread_rules {
+	const struct rule *common, *accel, *arch;
+	size_t ncommon, naccel, narch;
+};
+
+static scmp_filter_ctx build_filter(const struct thread_rules *t)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_TRAP);
 
@@ -195,13 +209,45 @@ static scmp_filter_ctx build_filter(const struct rule *rules, size_t n,
 		return NULL;
 	/* We set no_new_privs ourselves, once, for the whole process. */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0) < 0 ||
-	    add_rules(ctx, rules, n) < 0 || add_rules(ctx, arch, narch) < 0 ||
+	    add_rules(ctx, t->common, t->ncommon) < 0 ||
+	    add_rules(ctx, t->accel, t->naccel) < 0 ||
+	    add_rules(ctx, t->arch, t->narch) < 0 ||
 	    (SANITIZED && add_rules(ctx, sanitizer_rules,
 				    ARRAY_SIZE(sanitizer_rules)) < 0)) {
 		seccomp_release(ctx);
 		return NULL;
 	}
 	return ctx;
+}
+
+/* Only the calls of the accelerator in use: KVM's, or dvext's. */
+static void accel_rules(const struct vmm_config *cfg,
+			struct thread_rules *main_t, struct thread_rules *vcpu_t)
+{
+	*main_t = (struct thread_rules){
+		main_rules, kvm_main_rules, sandbox_arch_main_rules,
+		ARRAY_SIZE(main_rules), ARRAY_SIZE(kvm_main_rules),
+		sandbox_arch_nmain_rules,
+	};
+	*vcpu_t = (struct thread_rules){
+		vcpu_rules, kvm_vcpu_rules, sandbox_arch_vcpu_rules,
+		ARRAY_SIZE(vcpu_rules), ARRAY_SIZE(kvm_vcpu_rules),
+		sandbox_arch_nvcpu_rules,
+	};
+#if defined(__riscv)
+	if (cfg->accel == VMM_ACCEL_DVEXT) {
+		*main_t = (struct thread_rules){
+			main_rules, sandbox_dvext_main_rules, NULL,
+			ARRAY_SIZE(main_rules), sandbox_dvext_nmain_rules, 0,
+		};
+		*vcpu_t = (struct thread_rules){
+			vcpu_rules, sandbox_dvext_vcpu_rules, NULL,
+			ARRAY_SIZE(vcpu_rules), sandbox_dvext_nvcpu_rules, 0,
+		};
+	}
+#else
+	(void)cfg;
+#endif
 }
 
 /* libseccomp 2.5 exports BPF only to an fd: go through a memfd, so that
@@ -285,6 +331,7 @@ int sandbox_enter(const struct vmm_config *cfg)
 		.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER,
 	};
 	scmp_filter_ctx main_ctx = NULL, vcpu_ctx = NULL;
+	struct thread_rules main_t, vcpu_t;
 	int r;
 
 	r = sandbox_drop_privileges(cfg);
@@ -296,12 +343,9 @@ int sandbox_enter(const struct vmm_config *cfg)
 	__lsan_do_leak_check();
 #endif
 	r = -ENOMEM;
-	main_ctx = build_filter(main_rules, ARRAY_SIZE(main_rules),
-				sandbox_arch_main_rules,
-				sandbox_arch_nmain_rules);
-	vcpu_ctx = build_filter(vcpu_rules, ARRAY_SIZE(vcpu_rules),
-				sandbox_arch_vcpu_rules,
-				sandbox_arch_nvcpu_rules);
+	accel_rules(cfg, &main_t, &vcpu_t);
+	main_ctx = build_filter(&main_t);
+	vcpu_ctx = build_filter(&vcpu_t);
 	if (!main_ctx || !vcpu_ctx)
 		goto fail;
 	if (cfg->vsock.enabled) {
@@ -325,8 +369,8 @@ int sandbox_enter(const struct vmm_config *cfg)
 	seccomp_release(vcpu_ctx);
 	vmm_debug("sandbox: seccomp filters installed (main %zu rules, "
 		  "vCPU %zu rules)",
-		  ARRAY_SIZE(main_rules) + sandbox_arch_nmain_rules,
-		  ARRAY_SIZE(vcpu_rules) + sandbox_arch_nvcpu_rules);
+		  main_t.ncommon + main_t.naccel + main_t.narch,
+		  vcpu_t.ncommon + vcpu_t.naccel + vcpu_t.narch);
 	return 0;
 fail:
 	vmm_error("cannot install the seccomp filter: %s", strerror(-r));

@@ -8,9 +8,6 @@
 #include "core/sandbox.h"
 #include "core/vmm.h"
 
-/* Kicks a vCPU thread out of the guest; the handler does nothing. */
-#define VCPU_KICK_SIGNAL SIGUSR1
-
 /* Under --verbose, the first accesses nobody claims are named: they are
  * either a missing device or exits worth absorbing. */
 #define UNCLAIMED_REPORTS 32
@@ -151,8 +148,12 @@ static void *vcpu_thread(void *arg)
 	/* Managers read the thread's CPU time in /proc/PID/task/TID. */
 	__atomic_store_n(&vcpu->tid, (int32_t)gettid(), __ATOMIC_RELAXED);
 	sigemptyset(&kick);
-	sigaddset(&kick, VCPU_KICK_SIGNAL);
+	sigaddset(&kick, ACCEL_KICK_SIGNAL);
 	pthread_sigmask(SIG_UNBLOCK, &kick, NULL);
+	if (ops->vcpu_thread_init && ops->vcpu_thread_init(vcpu->acc) < 0) {
+		vmm_error("vCPU %u: cannot bind its thread", vcpu->index);
+		vm_request_stop(vm, VM_STOP_ERROR);
+	}
 	/* Guest code may own this thread from here on: confine it first. */
 	if (sandbox_enter_vcpu_thread() < 0) {
 		vmm_error("vCPU %u: cannot install its seccomp filter",
@@ -194,7 +195,7 @@ int vcpus_start(struct vm *vm)
 
 	/* No SA_RESTART: the point is to interrupt KVM_RUN. */
 	sigemptyset(&sa.sa_mask);
-	sigaction(VCPU_KICK_SIGNAL, &sa, NULL);
+	sigaction(ACCEL_KICK_SIGNAL, &sa, NULL);
 	for (uint32_t i = 0; i < vm->ncpus; i++) {
 		struct vcpu *vcpu = &vm->vcpus[i];
 
@@ -223,7 +224,7 @@ static void kick_all(struct vm *vm)
 		if (!vcpu->running)
 			continue;
 		ops->vcpu_request_exit(vcpu->acc);
-		pthread_kill(vcpu->thread, VCPU_KICK_SIGNAL);
+		pthread_kill(vcpu->thread, ACCEL_KICK_SIGNAL);
 	}
 }
 

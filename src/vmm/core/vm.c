@@ -105,6 +105,7 @@ static void add_stats(struct vcpu_stats *sum, const struct vcpu_stats *s)
 {
 	for (size_t i = 0; i < ACCEL_EXIT__COUNT; i++)
 		sum->exits[i] += s->exits[i];
+	sum->in_accel += s->in_accel;
 	for (size_t i = 0; i <= BUS_MAX_RANGES; i++) {
 		sum->pio[i] += s->pio[i];
 		sum->mmio[i] += s->mmio[i];
@@ -117,8 +118,13 @@ static void vm_destroy(struct vm *vm)
 
 	if (vm->vcpus) {
 		for (uint32_t i = 0; i < vm->ncpus; i++) {
-			add_stats(&vmm->totals, &vm->vcpus[i].stats);
-			vmm->ops->vcpu_destroy(vm->vcpus[i].acc);
+			struct vcpu *vcpu = &vm->vcpus[i];
+
+			if (vcpu->acc && vmm->ops->vcpu_exits_in_accel)
+				vcpu->stats.in_accel =
+					vmm->ops->vcpu_exits_in_accel(vcpu->acc);
+			add_stats(&vmm->totals, &vcpu->stats);
+			vmm->ops->vcpu_destroy(vcpu->acc);
 		}
 		free(vm->vcpus);
 	}
@@ -245,11 +251,11 @@ static int setup_signals(struct vmm *vmm)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGQUIT);
 	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);  /* only vCPU threads take vCPU kicks */
+	sigaddset(&set, ACCEL_KICK_SIGNAL);  /* only vCPU threads take kicks */
 	signal(SIGPIPE, SIG_IGN);
 	if (pthread_sigmask(SIG_BLOCK, &set, NULL))
 		return -EINVAL;
-	sigdelset(&set, SIGUSR1);
+	sigdelset(&set, ACCEL_KICK_SIGNAL);
 	vmm->signal_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vmm->signal_fd < 0)
 		return -errno;
@@ -278,6 +284,10 @@ static void print_stats(const struct vmm *vmm)
 					      " exits.%s=%llu",
 					      accel_exit_kind_name(i),
 					      (unsigned long long)t->exits[i]);
+	if (t->in_accel && n < sizeof(line))
+		n += (size_t)snprintf(line + n, sizeof(line) - n,
+				      " exits.in-accel=%llu",
+				      (unsigned long long)t->in_accel);
 	for (size_t i = 0; i <= BUS_MAX_RANGES && n < sizeof(line); i++) {
 		const char *name = i < BUS_MAX_RANGES ? vmm->pio_names[i] :
 				   "unclaimed";
@@ -358,10 +368,21 @@ static void wait_for_manager(int fd)
 	close(fd);
 }
 
+static const struct accel_ops *accel_ops_of(enum vmm_accel accel)
+{
+#if defined(__riscv)
+	if (accel == VMM_ACCEL_DVEXT)
+		return &accel_dvext_ops;
+#endif
+	(void)accel;
+	return &accel_kvm_ops;
+}
+
 int vmm_run(const struct vmm_config *cfg)
 {
 	struct console_actions actions;
-	struct vmm vmm = { .cfg = cfg, .ops = &accel_kvm_ops, .signal_fd = -1,
+	struct vmm vmm = { .cfg = cfg, .ops = accel_ops_of(cfg->accel),
+			   .signal_fd = -1,
 			   .kernel_fd = -1, .initrd_fd = -1,
 			   .balloon = cfg->balloon };
 	enum vm_stop_reason reason = VM_STOP_NONE;

@@ -70,7 +70,14 @@ struct vmm_vsock_config {
 	int dir_fd;                  /* an inherited directory uds is in, or -1 */
 };
 
+/* --accel: what runs the guest's code. */
+enum vmm_accel {
+	VMM_ACCEL_KVM,
+	VMM_ACCEL_DVEXT,             /* riscv64: /dev/duvisor (docs/dvext-kmod.md) */
+};
+
 struct vmm_config {
+	enum vmm_accel accel;
 	const char *kernel_path;
 	const char *initrd_path;
 	const char *cmdline;
@@ -117,6 +124,8 @@ enum vm_stop_reason {
 /* Exit counts of a vCPU; per vCPU so the hot path shares no cache line. */
 struct vcpu_stats {
 	uint64_t exits[ACCEL_EXIT__COUNT];
+	/* Exits the accelerator handled itself (accel_ops.vcpu_exits_in_accel). */
+	uint64_t in_accel;
 	/* By bus range; the last slot counts accesses nobody claimed. */
 	uint64_t pio[BUS_MAX_RANGES + 1];
 	uint64_t mmio[BUS_MAX_RANGES + 1];

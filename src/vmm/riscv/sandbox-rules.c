@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* The RISC-V machine's system calls in the seccomp allowlists (core/sandbox.c). */
+#include <linux/duvisor.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <ucontext.h>
@@ -22,6 +23,40 @@ const struct rule sandbox_arch_vcpu_rules[] = {
 	ALLOW_IOCTL(KVM_INTERRUPT),
 };
 const size_t sandbox_arch_nvcpu_rules = ARRAY_SIZE(sandbox_arch_vcpu_rules);
+
+/*
+ * --accel dvext (accel/dvext*.c): the module's calls instead of KVM's.
+ * vCPU threads bind themselves (REGISTER_VCPU) and create their timer
+ * before their own list narrows the main one, so those two are here.
+ */
+const struct rule sandbox_dvext_main_rules[] = {
+	ALLOW_IOCTL(DUVISOR_CREATE_VM),
+	ALLOW_IOCTL(DUVISOR_REQUEST_DELEG),
+	ALLOW_IOCTL(DUVISOR_SET_MEMORY_REGION),
+	ALLOW_IOCTL(DUVISOR_CREATE_VCPU),
+	ALLOW_IOCTL(DUVISOR_REGISTER_VCPU),
+	ALLOW(timer_create),
+	ALLOW(timer_delete),             /* the vCPU's, at the end of a boot */
+	/* The PLIC's outputs: virtio interrupts relayed by the main loop. */
+	ALLOW_IOCTL(DUVISOR_SET_IRQ),
+	/* vCPU threads inherit this filter before narrowing it. */
+	ALLOW_IOCTL(DUVISOR_RUN),
+	ALLOW_IOCTL(DUVISOR_GET_CSRS),
+	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+	ALLOW(timer_settime),
+};
+const size_t sandbox_dvext_nmain_rules = ARRAY_SIZE(sandbox_dvext_main_rules);
+
+const struct rule sandbox_dvext_vcpu_rules[] = {
+	ALLOW_IOCTL(DUVISOR_RUN),
+	/* The PLIC's outputs, IPIs to other vCPUs, the guest timer. */
+	ALLOW_IOCTL(DUVISOR_SET_IRQ),
+	ALLOW(timer_settime),
+	/* WFI reads the guest's sie; an HSM start resets its CSRs. */
+	ALLOW_IOCTL(DUVISOR_GET_CSRS),
+	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+};
+const size_t sandbox_dvext_nvcpu_rules = ARRAY_SIZE(sandbox_dvext_vcpu_rules);
 
 unsigned long sandbox_arch_syscall_arg1(const void *uc)
 {

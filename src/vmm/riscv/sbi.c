@@ -102,3 +102,10 @@ enum riscv_sbi_action riscv_sbi_handle(const struct riscv_sbi_env *env,
 		return RISCV_SBI_CONTINUE;
 	}
 }
+
+bool riscv_sbi_implements(uint64_t ext)
+{
+	return ext == SBI_EXT_LEGACY_PUTCHAR || ext == SBI_EXT_LEGACY_GETCHAR ||
+	       ext == SBI_EXT_LEGACY_SHUTDOWN || ext == SBI_EXT_DBCN ||
+	       ext == SBI_EXT_SRST;
+}
