@@ -122,7 +122,7 @@ def test_sandbox_traps_a_forbidden_call(results):
 
 @pytest.mark.xfail(strict=False, reason=(
     "a 2-vCPU guest on --accel dvext sometimes stops early in its boot, "
-    "both vCPU threads waiting (1 run of 2 after the vsie fix in kmod); "
+    "both vCPU threads waiting (2 runs in 8 after the vsie fix in kmod); "
     "docs/riscv.md, 'What is left'"))
 def test_two_vcpus_poweroff_and_reboot(results):
     r = Run(results / "dvext-2cpus", "poweroff")
