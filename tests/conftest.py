@@ -42,6 +42,15 @@ def pytest_runtest_makereport(item, call):
             report.sections.append((f"domain log {name}", text))
 
 
+def _first_run_text(report, limit=12000):
+    """The first run's failure and domain logs, for the terminal summary:
+    the JUnit report keeps only a line of it."""
+    parts = [report.longreprtext or ""]
+    parts += [f"--- {name} ---\n{text}" for name, text in report.sections
+              if name.startswith("domain log")]
+    return "\n".join(parts)[-limit:]
+
+
 def _first_line(report):
     lines = [line for line in (report.longreprtext or "").splitlines()
              if line.startswith("E ")]
@@ -56,7 +65,7 @@ def pytest_runtest_protocol(item, nextitem):
     reports = runtestprotocol(item, nextitem=nextitem, log=False)
     first = next((r for r in reports if r.failed), None)
     if first is not None:
-        _reruns.append((item.nodeid, _first_line(first)))
+        _reruns.append((item.nodeid, _first_line(first), _first_run_text(first)))
         item._initrequest()
         item._report_sections = []
         item.user_properties.append(("test-host-rerun", _first_line(first)))
@@ -78,5 +87,8 @@ def pytest_runtest_protocol(item, nextitem):
 def pytest_terminal_summary(terminalreporter):
     if _reruns:
         terminalreporter.section("test-host reruns")
-        for nodeid, why in _reruns:
+        for nodeid, why, _ in _reruns:
             terminalreporter.line(f"rerun after a failure: {nodeid}: {why}")
+        for nodeid, _, text in _reruns:
+            terminalreporter.section(f"first run of {nodeid}", sep="-")
+            terminalreporter.line(text)
