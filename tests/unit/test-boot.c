@@ -1,13 +1,44 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Zero page, E820 and kernel loading for the x86 direct boot. */
 #include <elf.h>
+#include <errno.h>
 #include <glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/guest_mem.h"
 #include "core/util.h"
 #include "x86/boot.h"
 #include "x86/layout.h"
+
+#include "test-image.h"
+
+/* The loaders read from a file: these hand them the bytes in one. */
+static int load_kernel(const struct guest_mem *mem, const void *data,
+		       size_t size, struct x86_kernel *k, char *err,
+		       size_t errlen)
+{
+	struct image_file img;
+	int r;
+
+	test_image_from_bytes(data, size, &img);
+	r = x86_load_kernel(mem, &img, k, err, errlen);
+	close(img.fd);
+	return r;
+}
+
+static int load_initrd(const struct guest_mem *mem, const struct x86_kernel *k,
+		       uint64_t low_ram_end, const void *data, size_t size,
+		       uint64_t *gpa, char *err, size_t errlen)
+{
+	struct image_file img;
+	int r;
+
+	test_image_from_bytes(data, size, &img);
+	r = x86_load_initrd(mem, k, low_ram_end, &img, gpa, err, errlen);
+	close(img.fd);
+	return r;
+}
 
 static void check_e820_sane(const struct boot_e820_entry *e, size_t n,
 			    uint64_t mem_size)
@@ -100,7 +131,7 @@ static void test_bzimage_load(void)
 	uint8_t initrd[4096 * 3];
 
 	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(64)), ==, 0);
-	g_assert_cmpint(x86_load_kernel(&mem, img, size, &k, err, sizeof(err)),
+	g_assert_cmpint(load_kernel(&mem, img, size, &k, err, sizeof(err)),
 			==, 0);
 	g_assert_cmpint(k.format, ==, X86_KERNEL_BZIMAGE);
 	g_assert_cmpuint(k.entry, ==, X86_KERNEL_LOAD_ADDR + 0x200);
@@ -109,7 +140,7 @@ static void test_bzimage_load(void)
 			 ==, 0xcc);
 
 	memset(initrd, 0x5a, sizeof(initrd));
-	g_assert_cmpint(x86_load_initrd(&mem, &k, MIB(64), initrd,
+	g_assert_cmpint(load_initrd(&mem, &k, MIB(64), initrd,
 					sizeof(initrd), &initrd_gpa, err,
 					sizeof(err)), ==, 0);
 	g_assert_cmpuint(initrd_gpa % 4096, ==, 0);
@@ -149,14 +180,14 @@ static void test_bzimage_rejects(void)
 	uint8_t junk[4096] = { 0 };
 
 	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(64)), ==, 0);
-	g_assert_cmpint(x86_load_kernel(&mem, old, size, &k, err, sizeof(err)),
+	g_assert_cmpint(load_kernel(&mem, old, size, &k, err, sizeof(err)),
 			<, 0);
 	g_assert_nonnull(strstr(err, "64-bit"));
-	g_assert_cmpint(x86_load_kernel(&mem, junk, sizeof(junk), &k, err,
+	g_assert_cmpint(load_kernel(&mem, junk, sizeof(junk), &k, err,
 					sizeof(err)), <, 0);
 	g_assert_nonnull(strstr(err, "not a Linux kernel"));
 	/* Truncated: header claims more than the file has. */
-	g_assert_cmpint(x86_load_kernel(&mem, old, 0x210, &k, err, sizeof(err)),
+	g_assert_cmpint(load_kernel(&mem, old, 0x210, &k, err, sizeof(err)),
 			<, 0);
 	g_free(old);
 	guest_mem_free(&mem);
@@ -171,7 +202,7 @@ static void test_bzimage_too_little_ram(void)
 	uint8_t *img = make_bzimage(&size, 0x020f, XLF_KERNEL_64);
 
 	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(18)), ==, 0);
-	g_assert_cmpint(x86_load_kernel(&mem, img, size, &k, err, sizeof(err)),
+	g_assert_cmpint(load_kernel(&mem, img, size, &k, err, sizeof(err)),
 			==, -ENOMEM);
 	g_assert_nonnull(strstr(err, "too small"));
 	g_free(img);
@@ -216,7 +247,7 @@ static void test_elf_load(void)
 	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(64)), ==, 0);
 	p = guest_mem_ptr(&mem, MIB(16), 16384);
 	memset(p, 0xee, 16384);
-	g_assert_cmpint(x86_load_kernel(&mem, img, size, &k, err, sizeof(err)),
+	g_assert_cmpint(load_kernel(&mem, img, size, &k, err, sizeof(err)),
 			==, 0);
 	g_assert_cmpint(k.format, ==, X86_KERNEL_ELF);
 	/* A virtual entry is translated to its physical address. */
@@ -244,23 +275,57 @@ static void test_elf_rejects_hostile(void)
 	Elf64_Phdr ph;
 
 	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(64)), ==, 0);
-	g_assert_cmpint(x86_load_kernel(&mem, beyond, size, &k, err,
+	g_assert_cmpint(load_kernel(&mem, beyond, size, &k, err,
 					sizeof(err)), <, 0);
 	/* Loading over the VMM's boot structures is refused. */
-	g_assert_cmpint(x86_load_kernel(&mem, lowmem, size, &k, err,
+	g_assert_cmpint(load_kernel(&mem, lowmem, size, &k, err,
 					sizeof(err)), <, 0);
-	g_assert_cmpint(x86_load_kernel(&mem, noentry, size, &k, err,
+	g_assert_cmpint(load_kernel(&mem, noentry, size, &k, err,
 					sizeof(err)), <, 0);
 	bad_off = make_elf(&size, MIB(16), MIB(16), MIB(16), 4096, 4096);
 	memcpy(&ph, bad_off + sizeof(Elf64_Ehdr), sizeof(ph));
 	ph.p_offset = ~0ull - 10;
 	memcpy(bad_off + sizeof(Elf64_Ehdr), &ph, sizeof(ph));
-	g_assert_cmpint(x86_load_kernel(&mem, bad_off, size, &k, err,
+	g_assert_cmpint(load_kernel(&mem, bad_off, size, &k, err,
 					sizeof(err)), <, 0);
 	g_free(beyond);
 	g_free(lowmem);
 	g_free(noentry);
 	g_free(bad_off);
+	guest_mem_free(&mem);
+}
+
+/* The file changes under the VMM between its checks and the boot: a
+ * clear error, never a read past its end. */
+static void test_image_shrunk(void)
+{
+	struct guest_mem mem = { 0 };
+	struct image_file img;
+	struct x86_kernel k;
+	char err[256] = "";
+	size_t size;
+	uint8_t *elf = make_elf(&size, MIB(16), MIB(16), MIB(16), 8192, 8192);
+	int pipe_fds[2];
+
+	g_assert_cmpint(guest_mem_add(&mem, 0, MIB(64)), ==, 0);
+	test_image_from_bytes(elf, size, &img);
+	g_assert_cmpint(ftruncate(img.fd, (off_t)size - 4096), ==, 0);
+	g_assert_cmpint(x86_load_kernel(&mem, &img, &k, err, sizeof(err)), ==,
+			-EIO);
+	g_assert_nonnull(strstr(err, "shorter"));
+
+	/* image_file_init takes the size as it is now. */
+	g_assert_cmpint(image_file_init(img.fd, MIB(1), &img), ==, 0);
+	g_assert_cmpuint(img.size, ==, size - 4096);
+	g_assert_cmpint(image_file_init(img.fd, 100, &img), ==, -EFBIG);
+	g_assert_cmpint(ftruncate(img.fd, 0), ==, 0);
+	g_assert_cmpint(image_file_init(img.fd, MIB(1), &img), ==, -ENODATA);
+	close(img.fd);
+	g_assert_cmpint(pipe(pipe_fds), ==, 0);
+	g_assert_cmpint(image_file_init(pipe_fds[0], MIB(1), &img), ==, -EINVAL);
+	close(pipe_fds[0]);
+	close(pipe_fds[1]);
+	g_free(elf);
 	guest_mem_free(&mem);
 }
 
@@ -337,6 +402,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/boot/bzimage/too-little-ram", test_bzimage_too_little_ram);
 	g_test_add_func("/boot/elf/load", test_elf_load);
 	g_test_add_func("/boot/elf/rejects-hostile", test_elf_rejects_hostile);
+	g_test_add_func("/boot/image-shrunk", test_image_shrunk);
 	g_test_add_func("/boot/cpu-state", test_boot_cpu_state);
 	g_test_add_func("/boot/guest-mem-bounds", test_guest_mem_bounds);
 	g_test_add_func("/boot/reset-vector", test_reset_vector);

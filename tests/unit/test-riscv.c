@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accel/accel.h"
 #include "core/fdt.h"
@@ -17,6 +18,8 @@
 #include "riscv/dt.h"
 #include "riscv/layout.h"
 #include "riscv/sbi.h"
+
+#include "test-image.h"
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -300,6 +303,24 @@ static void test_image_parse(void)
 	g_assert_nonnull(strstr(err, "not a RISC-V Linux Image"));
 }
 
+/* riscv_load on the bytes given, each in a file of its own. */
+static int load_images(const struct guest_mem *mem, const void *kernel,
+		       size_t kernel_size, const void *initrd,
+		       size_t initrd_size, struct riscv_boot_layout *l,
+		       char *err, size_t errlen)
+{
+	struct image_file k, i;
+	int r;
+
+	test_image_from_bytes(kernel, kernel_size, &k);
+	test_image_from_bytes(initrd, initrd_size, &i);
+	r = riscv_load(mem, RISCV_RAM_BASE, MIB(64), &k, &i, RISCV_FDT_MAX, l,
+		       err, errlen);
+	close(k.fd);
+	close(i.fd);
+	return r;
+}
+
 static void test_load_layout(void)
 {
 	struct guest_mem mem = { 0 };
@@ -311,9 +332,8 @@ static void test_load_layout(void)
 	g_assert_cmpint(guest_mem_add(&mem, RISCV_RAM_BASE, MIB(64)), ==, 0);
 	make_image(kernel, sizeof(kernel), MIB(2), MIB(20));
 	memset(initrd, 0xab, sizeof(initrd));
-	g_assert_cmpint(riscv_load(&mem, RISCV_RAM_BASE, MIB(64), kernel,
-				   sizeof(kernel), initrd, sizeof(initrd),
-				   RISCV_FDT_MAX, &l, err, sizeof(err)), ==, 0);
+	g_assert_cmpint(load_images(&mem, kernel, sizeof(kernel), initrd,
+				    sizeof(initrd), &l, err, sizeof(err)), ==, 0);
 	g_assert_cmpuint(l.kernel_gpa, ==, RISCV_RAM_BASE + MIB(2));
 	g_assert_cmpuint(l.kernel_end, ==, RISCV_RAM_BASE + MIB(22));
 	g_assert_cmpuint(l.fdt_gpa, ==, RISCV_RAM_BASE + MIB(62));
@@ -329,9 +349,8 @@ static void test_load_layout(void)
 
 	/* The kernel's bss would run into the initrd: refused. */
 	make_image(kernel, sizeof(kernel), MIB(2), MIB(61));
-	g_assert_cmpint(riscv_load(&mem, RISCV_RAM_BASE, MIB(64), kernel,
-				   sizeof(kernel), initrd, sizeof(initrd),
-				   RISCV_FDT_MAX, &l, err, sizeof(err)), ==,
+	g_assert_cmpint(load_images(&mem, kernel, sizeof(kernel), initrd,
+				    sizeof(initrd), &l, err, sizeof(err)), ==,
 			-ENOSPC);
 	g_assert_nonnull(strstr(err, "RAM too small"));
 	guest_mem_free(&mem);

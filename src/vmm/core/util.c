@@ -92,47 +92,44 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-int file_buf_read_fd(int fd, size_t max_size, struct file_buf *out)
+int image_file_init(int fd, uint64_t max_size, struct image_file *out)
 {
 	struct stat st;
-	uint8_t *data;
-	size_t done = 0;
 
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))
+	if (!S_ISREG(st.st_mode))
 		return -EINVAL;
 	if (st.st_size <= 0)
 		return -ENODATA;
 	if ((uint64_t)st.st_size > max_size)
 		return -EFBIG;
-	data = malloc((size_t)st.st_size);
-	if (!data)
-		return -ENOMEM;
-	while (done < (size_t)st.st_size) {
-		ssize_t n = pread(fd, data + done, (size_t)st.st_size - done,
-				  (off_t)done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			int err = n < 0 ? -errno : -EIO;
-
-			free(data);
-			return err;
-		}
-		done += (size_t)n;
-	}
-	out->data = data;
-	out->size = done;
+	out->fd = fd;
+	out->size = (uint64_t)st.st_size;
 	return 0;
 }
 
-void file_buf_free(struct file_buf *buf)
+int image_file_read(const struct image_file *img, uint64_t off, void *dst,
+		    size_t len)
 {
-	free(buf->data);
-	buf->data = NULL;
-	buf->size = 0;
+	uint8_t *p = dst;
+
+	if (off > img->size || len > img->size - off)
+		return -EIO;
+	while (len) {
+		ssize_t n = pread(img->fd, p, len, (off_t)off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		off += (uint64_t)n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 int parse_uint(const char *s, uint64_t max, uint64_t *out)

@@ -32,15 +32,24 @@ void vmm_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* A whole file read into a malloc'd buffer. */
-struct file_buf {
-	uint8_t *data;
-	size_t size;
+/*
+ * A boot image (kernel, initrd) on an open descriptor.  Loaders read only
+ * the parts they need, straight to where they go in guest RAM: a boot
+ * copies the file once and never holds all of it in the VMM's own memory.
+ */
+struct image_file {
+	int fd;
+	uint64_t size;
 };
 
-/* Reads all of fd from offset 0; returns 0 or -errno. */
-int file_buf_read_fd(int fd, size_t max_size, struct file_buf *out);
-void file_buf_free(struct file_buf *buf);
+/* Checks fd (a regular file, not empty, at most max_size bytes) and
+ * records its size; returns 0 or -errno (-EINVAL: not a regular file,
+ * -ENODATA: empty, -EFBIG: too large). */
+int image_file_init(int fd, uint64_t max_size, struct image_file *out);
+/* Reads exactly len bytes at off; -EIO when the file ends earlier (it
+ * shrank since image_file_init), else 0 or -errno. */
+int image_file_read(const struct image_file *img, uint64_t off, void *dst,
+		    size_t len);
 
 /* write() that retries on EINTR and short writes; returns 0 or -errno. */
 int write_full(int fd, const void *buf, size_t len);

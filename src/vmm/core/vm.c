@@ -48,10 +48,10 @@ int vm_add_irqfd(void *opaque, uint32_t gsi, int efd)
 	return arch_vm_add_irqfd(opaque, gsi, efd);
 }
 
-static int read_image(const char *what, const char *path, int fd,
-		      struct file_buf *out)
+static int check_image(const char *what, const char *path,
+		       struct image_file *img)
 {
-	int r = file_buf_read_fd(fd, MAX_IMAGE_SIZE, out);
+	int r = image_file_init(img->fd, MAX_IMAGE_SIZE, img);
 
 	if (r < 0)
 		vmm_error("cannot read %s '%s': %s", what, path,
@@ -61,44 +61,35 @@ static int read_image(const char *what, const char *path, int fd,
 }
 
 /*
- * Opens and reads an image once up front, so a bad path fails at start;
+ * Opens and checks an image once up front, so a bad path fails at start;
  * a manager may hand it in as an open fd (inherited >= 0) instead.
  */
 static int open_image(const char *what, const char *path, int inherited,
-		      int *fd, struct file_buf *out)
+		      struct image_file *out)
 {
 	if (inherited >= 0) {
-		*fd = inherited;
-		return read_image(what, path, *fd, out);
+		out->fd = inherited;
+		return check_image(what, path, out);
 	}
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd < 0) {
+	out->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (out->fd < 0) {
 		int r = -errno;
 
 		vmm_error("cannot open %s '%s': %s", what, path, strerror(errno));
 		return r;
 	}
-	return read_image(what, path, *fd, out);
+	return check_image(what, path, out);
 }
 
-/* The images for the boot being built (already there for the first). */
-static int load_images(struct vmm *vmm)
+/* Each boot takes the images as they are now: a file replaced in place
+ * between boots is read at its new size. */
+static int check_images(struct vmm *vmm)
 {
-	int r = 0;
+	int r = check_image("kernel", vmm->cfg->kernel_path, &vmm->kernel);
 
-	if (!vmm->kernel.data)
-		r = read_image("kernel", vmm->cfg->kernel_path, vmm->kernel_fd,
-			       &vmm->kernel);
-	if (!r && vmm->initrd_fd >= 0 && !vmm->initrd.data)
-		r = read_image("initrd", vmm->cfg->initrd_path, vmm->initrd_fd,
-			       &vmm->initrd);
+	if (!r && vmm->initrd.fd >= 0)
+		r = check_image("initrd", vmm->cfg->initrd_path, &vmm->initrd);
 	return r;
-}
-
-static void drop_images(struct vmm *vmm)
-{
-	file_buf_free(&vmm->kernel);
-	file_buf_free(&vmm->initrd);
 }
 
 static void add_stats(struct vcpu_stats *sum, const struct vcpu_stats *s)
@@ -153,11 +144,10 @@ static struct vm *vm_create(struct vmm *vmm)
 	r = vmm->ops->vm_create(vmm->acc, &vm->avm);
 	if (r < 0)
 		goto fail;
-	r = load_images(vmm);
+	r = check_images(vmm);
 	if (r < 0)
 		goto fail;
 	r = arch_vm_init(vm);
-	drop_images(vmm);
 	if (r < 0)
 		goto fail;
 	for (size_t i = 0; i < vm->mem.nregions; i++) {
@@ -383,7 +373,7 @@ int vmm_run(const struct vmm_config *cfg)
 	struct console_actions actions;
 	struct vmm vmm = { .cfg = cfg, .ops = accel_ops_of(cfg->accel),
 			   .signal_fd = -1,
-			   .kernel_fd = -1, .initrd_fd = -1,
+			   .kernel.fd = -1, .initrd.fd = -1,
 			   .balloon = cfg->balloon };
 	enum vm_stop_reason reason = VM_STOP_NONE;
 	int status = VMM_EXIT_FAILURE;
@@ -392,11 +382,11 @@ int vmm_run(const struct vmm_config *cfg)
 	pthread_mutex_init(&vmm.pause.lock, NULL);
 	pthread_cond_init(&vmm.pause.cond, NULL);
 	if (open_image("kernel", cfg->kernel_path, cfg->kernel_fd,
-		       &vmm.kernel_fd, &vmm.kernel) < 0)
+		       &vmm.kernel) < 0)
 		goto out_images;
 	if (cfg->initrd_path &&
 	    open_image("initrd", cfg->initrd_path, cfg->initrd_fd,
-		       &vmm.initrd_fd, &vmm.initrd) < 0)
+		       &vmm.initrd) < 0)
 		goto out_images;
 	if (vmm_open_backends(&vmm) < 0)
 		goto out_images;
@@ -458,11 +448,10 @@ out_loop:
 	event_loop_free(vmm.loop);
 out_images:
 	vmm_close_backends(&vmm);
-	drop_images(&vmm);
-	if (vmm.initrd_fd >= 0)
-		close(vmm.initrd_fd);
-	if (vmm.kernel_fd >= 0)
-		close(vmm.kernel_fd);
+	if (vmm.initrd.fd >= 0)
+		close(vmm.initrd.fd);
+	if (vmm.kernel.fd >= 0)
+		close(vmm.kernel.fd);
 	pthread_cond_destroy(&vmm.pause.cond);
 	pthread_mutex_destroy(&vmm.pause.lock);
 	return status;

@@ -177,12 +177,11 @@ struct vmm {
 	const struct vmm_config *cfg;
 	const struct accel_ops *ops;
 	struct accel *acc;
-	/* Images stay open and are read again for each boot: holding their
-	 * bytes between boots would cost more than the guest's own VMM. */
-	int kernel_fd;
-	int initrd_fd;
-	struct file_buf kernel;   /* loaded only while a boot is built */
-	struct file_buf initrd;
+	/* Images stay open and are read again, straight into guest RAM, for
+	 * each boot: holding their bytes between boots would cost more than
+	 * the guest's own VMM. */
+	struct image_file kernel;
+	struct image_file initrd;   /* fd -1: none */
 	/* Device backends outlive boots: a manager's fds cannot be reopened. */
 	struct blk_backend *disks[VMM_MAX_DISKS];
 	/* Each disk's request counters, cfg->ndisks of them: like the

@@ -72,18 +72,47 @@ int riscv_parse_image(const uint8_t *data, size_t size,
 	return 0;
 }
 
+static int read_into(const struct guest_mem *mem, uint64_t gpa,
+		     const struct image_file *img, const char *what, char *err,
+		     size_t errlen)
+{
+	void *dst = guest_mem_ptr(mem, gpa, img->size);
+	int r;
+
+	if (!dst) {
+		snprintf(err, errlen, "guest RAM does not cover the %s", what);
+		return -EINVAL;
+	}
+	r = image_file_read(img, 0, dst, img->size);
+	if (r < 0)
+		snprintf(err, errlen, "cannot read the %s: %s", what,
+			 r == -EIO ? "the file is shorter than it said" :
+			 strerror(-r));
+	return r;
+}
+
 int riscv_load(const struct guest_mem *mem, uint64_t ram_base,
-	       uint64_t ram_size, const uint8_t *kernel, size_t kernel_size,
-	       const uint8_t *initrd, size_t initrd_size, uint64_t fdt_max,
+	       uint64_t ram_size, const struct image_file *kernel,
+	       const struct image_file *initrd, uint64_t fdt_max,
 	       struct riscv_boot_layout *out, char *err, size_t errlen)
 {
+	uint8_t head[RISCV_IMAGE_HEADER_SIZE] = { 0 };
 	struct riscv_image img;
 	uint64_t ram_end = ram_base + ram_size;
+	uint64_t initrd_size = initrd ? initrd->size : 0;
 	uint64_t below;
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = riscv_parse_image(kernel, kernel_size, &img, err, errlen);
+	if (kernel->size >= sizeof(head)) {
+		r = image_file_read(kernel, 0, head, sizeof(head));
+		if (r < 0) {
+			snprintf(err, errlen, "cannot read the kernel: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	r = riscv_parse_image(head, (size_t)kernel->size, &img, err, errlen);
 	if (r < 0)
 		return r;
 	out->kernel_gpa = ram_base + img.text_offset;
@@ -98,8 +127,8 @@ int riscv_load(const struct guest_mem *mem, uint64_t ram_base,
 	below = out->fdt_gpa;
 	if (initrd_size) {
 		if (initrd_size > below - ram_base) {
-			snprintf(err, errlen, "the initrd (%zu bytes) does not "
-				 "fit in RAM", initrd_size);
+			snprintf(err, errlen, "the initrd (%llu bytes) does not "
+				 "fit in RAM", (unsigned long long)initrd_size);
 			return -ENOSPC;
 		}
 		out->initrd_gpa = ALIGN_DOWN(below - initrd_size, PAGE_SIZE_4K);
@@ -113,11 +142,9 @@ int riscv_load(const struct guest_mem *mem, uint64_t ram_base,
 			 (unsigned long long)below);
 		return -ENOSPC;
 	}
-	if (guest_mem_write(mem, out->kernel_gpa, kernel, kernel_size) < 0 ||
-	    (initrd_size && guest_mem_write(mem, out->initrd_gpa, initrd,
-					    initrd_size) < 0)) {
-		snprintf(err, errlen, "guest RAM does not cover the images");
-		return -EINVAL;
-	}
-	return 0;
+	r = read_into(mem, out->kernel_gpa, kernel, "kernel", err, errlen);
+	if (!r && initrd_size)
+		r = read_into(mem, out->initrd_gpa, initrd, "initrd", err,
+			      errlen);
+	return r;
 }

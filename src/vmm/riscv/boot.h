@@ -14,6 +14,8 @@
 
 #include "core/guest_mem.h"
 
+struct image_file;
+
 #define RISCV_IMAGE_HEADER_SIZE 64
 /* rv64 kernels map themselves with 2 MiB pages: they must start aligned. */
 #define RISCV_KERNEL_ALIGN      (2ull << 20)
@@ -35,13 +37,13 @@ struct riscv_boot_layout {
 };
 
 /*
- * Copies the kernel and the initrd into guest RAM [ram_base, ram_base +
- * ram_size) and leaves fdt_max bytes for the device tree. Returns 0, or
- * -EINVAL / -ENOSPC with a reason in err.
+ * Reads the kernel and the initrd (NULL: none) into guest RAM [ram_base,
+ * ram_base + ram_size) and leaves fdt_max bytes for the device tree.
+ * Returns 0, or -EINVAL / -ENOSPC / -EIO with a reason in err.
  */
 int riscv_load(const struct guest_mem *mem, uint64_t ram_base,
-	       uint64_t ram_size, const uint8_t *kernel, size_t kernel_size,
-	       const uint8_t *initrd, size_t initrd_size, uint64_t fdt_max,
+	       uint64_t ram_size, const struct image_file *kernel,
+	       const struct image_file *initrd, uint64_t fdt_max,
 	       struct riscv_boot_layout *out, char *err, size_t errlen);
 
 #endif

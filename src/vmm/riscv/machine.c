@@ -164,13 +164,12 @@ static int load_guest(struct vm *vm)
 	int r;
 
 	r = riscv_load(&vm->mem, RISCV_RAM_BASE, vmm->cfg->mem_size,
-		       vmm->kernel.data, vmm->kernel.size, vmm->initrd.data,
-		       vmm->initrd.size, RISCV_FDT_MAX, &vm->arch->layout, err,
-		       sizeof(err));
+		       &vmm->kernel, vmm->initrd.fd >= 0 ? &vmm->initrd : NULL,
+		       RISCV_FDT_MAX, &vm->arch->layout, err, sizeof(err));
 	if (r < 0) {
 		vmm_error("kernel '%s'%s%s: %s", vmm->cfg->kernel_path,
-			  vmm->initrd.size ? ", initrd " : "",
-			  vmm->initrd.size ? vmm->cfg->initrd_path : "", err);
+			  vmm->initrd.fd >= 0 ? ", initrd " : "",
+			  vmm->initrd.fd >= 0 ? vmm->cfg->initrd_path : "", err);
 		return r;
 	}
 	return 0;

@@ -61,20 +61,32 @@ size_t x86_build_e820(uint64_t mem_size, struct boot_e820_entry *out,
 	return n;
 }
 
-static int load_bzimage(const struct guest_mem *mem, const uint8_t *data,
-			size_t size, struct x86_kernel *k, char *err,
+/* Enough for the setup header (it ends before 0x280) and an ELF header. */
+#define HEADER_READ_SIZE 1024
+
+static int read_failed(char *err, size_t errlen, int r, const char *what)
+{
+	return fail(err, errlen, r, "cannot read the %s: %s", what,
+		    r == -EIO ? "the file is shorter than it said" :
+		    strerror(-r));
+}
+
+static int load_bzimage(const struct guest_mem *mem,
+			const struct image_file *img, const uint8_t *head,
+			size_t head_len, struct x86_kernel *k, char *err,
 			size_t errlen)
 {
 	size_t setup_sects, setup_size, hdr_len;
 	uint64_t image_size;
 	void *dst;
+	int r;
 
 	memset(k, 0, sizeof(*k));
-	hdr_len = 0x202 + (size_t)data[0x201] - SETUP_HEADER_OFFSET;
+	hdr_len = 0x202 + (size_t)head[0x201] - SETUP_HEADER_OFFSET;
 	hdr_len = MIN(hdr_len, sizeof(k->hdr));
-	if (SETUP_HEADER_OFFSET + hdr_len > size)
+	if (SETUP_HEADER_OFFSET + hdr_len > head_len)
 		return fail(err, errlen, -EINVAL, "truncated bzImage header");
-	memcpy(&k->hdr, data + SETUP_HEADER_OFFSET, hdr_len);
+	memcpy(&k->hdr, head + SETUP_HEADER_OFFSET, hdr_len);
 	if (k->hdr.version < BZIMAGE_MIN_VERSION ||
 	    !(k->hdr.xloadflags & XLF_KERNEL_64))
 		return fail(err, errlen, -ENOTSUP,
@@ -83,10 +95,10 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *data,
 			    k->hdr.version & 0xff);
 	setup_sects = k->hdr.setup_sects ? k->hdr.setup_sects : 4;
 	setup_size = (setup_sects + 1) * 512;
-	if (setup_size >= size)
+	if (setup_size >= img->size)
 		return fail(err, errlen, -EINVAL, "bzImage has no kernel after "
 			    "its %zu setup bytes", setup_size);
-	image_size = size - setup_size;
+	image_size = img->size - setup_size;
 	dst = guest_mem_ptr(mem, X86_KERNEL_LOAD_ADDR, image_size);
 	if (!dst)
 		return fail(err, errlen, -ENOMEM, "kernel (%llu bytes) does not "
@@ -97,7 +109,9 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *data,
 		return fail(err, errlen, -ENOMEM, "guest RAM too small: the "
 			    "kernel needs %u MiB above 16 MiB to decompress",
 			    (unsigned)(k->hdr.init_size >> 20) + 1);
-	memcpy(dst, data + setup_size, image_size);
+	r = image_file_read(img, setup_size, dst, image_size);
+	if (r < 0)
+		return read_failed(err, errlen, r, "kernel");
 	k->format = X86_KERNEL_BZIMAGE;
 	k->entry = X86_KERNEL_LOAD_ADDR + ENTRY_64_OFFSET;
 	k->image_end = MAX(X86_KERNEL_LOAD_ADDR + image_size,
@@ -109,41 +123,63 @@ static int load_bzimage(const struct guest_mem *mem, const uint8_t *data,
 	return 0;
 }
 
-static int load_elf(const struct guest_mem *mem, const uint8_t *data,
-		    size_t size, struct x86_kernel *k, char *err, size_t errlen)
+/* Copies one PT_LOAD segment into guest RAM and zeroes the rest of it. */
+static int load_segment(const struct guest_mem *mem,
+			const struct image_file *img, const Elf64_Phdr *ph,
+			unsigned index, char *err, size_t errlen)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)data;
+	uint8_t *dst;
+	int r;
+
+	if (ph->p_filesz > ph->p_memsz || ph->p_offset > img->size ||
+	    ph->p_filesz > img->size - ph->p_offset)
+		return fail(err, errlen, -ENOEXEC,
+			    "ELF segment %u lies outside the file", index);
+	dst = guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz);
+	if (!dst || ph->p_paddr < X86_HIGH_MEM_START)
+		return fail(err, errlen, -ENOMEM, "ELF segment %u "
+			    "(%#llx+%#llx) is not in guest RAM", index,
+			    (unsigned long long)ph->p_paddr,
+			    (unsigned long long)ph->p_memsz);
+	r = image_file_read(img, ph->p_offset, dst, ph->p_filesz);
+	if (r < 0)
+		return read_failed(err, errlen, r, "kernel");
+	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+	return 0;
+}
+
+static int load_elf(const struct guest_mem *mem, const struct image_file *img,
+		    const uint8_t *head, size_t head_len, struct x86_kernel *k,
+		    char *err, size_t errlen)
+{
+	Elf64_Ehdr eh;
 	uint64_t entry;
 	bool entry_mapped = false;
 
 	memset(k, 0, sizeof(*k));
-	if (size < sizeof(*eh) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh->e_ident[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
+	if (head_len < sizeof(eh))
 		return fail(err, errlen, -ENOEXEC, "not a 64-bit x86 ELF kernel");
-	if (eh->e_phentsize != sizeof(Elf64_Phdr) || !eh->e_phnum ||
-	    eh->e_phoff > size ||
-	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff)
+	memcpy(&eh, head, sizeof(eh));
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+	    eh.e_ident[EI_DATA] != ELFDATA2LSB || eh.e_machine != EM_X86_64)
+		return fail(err, errlen, -ENOEXEC, "not a 64-bit x86 ELF kernel");
+	if (eh.e_phentsize != sizeof(Elf64_Phdr) || !eh.e_phnum ||
+	    eh.e_phoff > img->size ||
+	    (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr) > img->size - eh.e_phoff)
 		return fail(err, errlen, -ENOEXEC, "bad ELF program headers");
-	entry = eh->e_entry;
-	for (unsigned i = 0; i < eh->e_phnum; i++) {
+	entry = eh.e_entry;
+	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		uint8_t *dst;
+		int r = image_file_read(img, eh.e_phoff + i * sizeof(ph), &ph,
+					sizeof(ph));
 
-		memcpy(&ph, data + eh->e_phoff + i * sizeof(ph), sizeof(ph));
+		if (r < 0)
+			return read_failed(err, errlen, r, "kernel");
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		if (ph.p_filesz > ph.p_memsz || ph.p_offset > size ||
-		    ph.p_filesz > size - ph.p_offset)
-			return fail(err, errlen, -ENOEXEC,
-				    "ELF segment %u lies outside the file", i);
-		dst = guest_mem_ptr(mem, ph.p_paddr, ph.p_memsz);
-		if (!dst || ph.p_paddr < X86_HIGH_MEM_START)
-			return fail(err, errlen, -ENOMEM, "ELF segment %u "
-				    "(%#llx+%#llx) is not in guest RAM", i,
-				    (unsigned long long)ph.p_paddr,
-				    (unsigned long long)ph.p_memsz);
-		memcpy(dst, data + ph.p_offset, ph.p_filesz);
-		memset(dst + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
+		r = load_segment(mem, img, &ph, i, err, errlen);
+		if (r < 0)
+			return r;
 		k->image_end = MAX(k->image_end, ph.p_paddr + ph.p_memsz);
 		/* vmlinux names its entry physically; accept a virtual one. */
 		if (entry >= ph.p_paddr && entry - ph.p_paddr < ph.p_memsz)
@@ -156,7 +192,7 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *data,
 	if (!entry_mapped)
 		return fail(err, errlen, -ENOEXEC,
 			    "ELF entry point %#llx is in no loaded segment",
-			    (unsigned long long)eh->e_entry);
+			    (unsigned long long)eh.e_entry);
 	k->format = X86_KERNEL_ELF;
 	k->entry = entry;
 	k->cmdline_max = DEFAULT_CMDLINE_MAX;
@@ -167,39 +203,52 @@ static int load_elf(const struct guest_mem *mem, const uint8_t *data,
 	return 0;
 }
 
-int x86_load_kernel(const struct guest_mem *mem, const uint8_t *data,
-		    size_t size, struct x86_kernel *out, char *err,
-		    size_t errlen)
+int x86_load_kernel(const struct guest_mem *mem, const struct image_file *img,
+		    struct x86_kernel *out, char *err, size_t errlen)
 {
+	uint8_t head[HEADER_READ_SIZE];
+	size_t head_len = (size_t)MIN(img->size, sizeof(head));
 	uint32_t magic;
+	int r;
 
-	if (size >= SELFMAG && !memcmp(data, ELFMAG, SELFMAG))
-		return load_elf(mem, data, size, out, err, errlen);
-	if (size >= 0x206) {
-		memcpy(&magic, data + 0x202, sizeof(magic));
+	r = image_file_read(img, 0, head, head_len);
+	if (r < 0)
+		return read_failed(err, errlen, r, "kernel");
+	if (head_len >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG))
+		return load_elf(mem, img, head, head_len, out, err, errlen);
+	if (head_len >= 0x206) {
+		memcpy(&magic, head + 0x202, sizeof(magic));
 		if (magic == SETUP_HDRS_MAGIC)
-			return load_bzimage(mem, data, size, out, err, errlen);
+			return load_bzimage(mem, img, head, head_len, out, err,
+					    errlen);
 	}
 	return fail(err, errlen, -ENOEXEC,
 		    "not a Linux kernel (neither a bzImage nor an ELF vmlinux)");
 }
 
 int x86_load_initrd(const struct guest_mem *mem, const struct x86_kernel *k,
-		    uint64_t low_ram_end, const uint8_t *data, size_t size,
+		    uint64_t low_ram_end, const struct image_file *img,
 		    uint64_t *gpa, char *err, size_t errlen)
 {
 	uint64_t top = MIN(low_ram_end, k->initrd_addr_max + 1);
+	uint64_t size = img->size;
 	uint64_t addr;
+	void *dst;
+	int r;
 
 	if (!size)
 		return fail(err, errlen, -EINVAL, "the initrd is empty");
 	if (size > top || ALIGN_DOWN(top - size, 4096) < k->image_end)
-		return fail(err, errlen, -ENOMEM, "the initrd (%zu MiB) does "
+		return fail(err, errlen, -ENOMEM, "the initrd (%llu MiB) does "
 			    "not fit in guest RAM above the kernel",
-			    size >> 20);
+			    (unsigned long long)(size >> 20));
 	addr = ALIGN_DOWN(top - size, 4096);
-	if (guest_mem_write(mem, addr, data, size) < 0)
+	dst = guest_mem_ptr(mem, addr, size);
+	if (!dst)
 		return fail(err, errlen, -EFAULT, "initrd outside guest RAM");
+	r = image_file_read(img, 0, dst, size);
+	if (r < 0)
+		return read_failed(err, errlen, r, "initrd");
 	*gpa = addr;
 	return 0;
 }

@@ -14,6 +14,8 @@
 #include "accel/accel.h"
 #include "core/guest_mem.h"
 
+struct image_file;
+
 enum x86_kernel_format {
 	X86_KERNEL_BZIMAGE,
 	X86_KERNEL_ELF,
@@ -39,16 +41,15 @@ size_t x86_build_e820(uint64_t mem_size, struct boot_e820_entry *out,
 		      size_t max);
 
 /*
- * Copies a kernel image into guest memory. On failure returns -errno and
- * writes a one-line reason into err.
+ * Reads a kernel image (bzImage or ELF vmlinux) into guest memory. On
+ * failure returns -errno and writes a one-line reason into err.
  */
-int x86_load_kernel(const struct guest_mem *mem, const uint8_t *data,
-		    size_t size, struct x86_kernel *out, char *err,
-		    size_t errlen);
+int x86_load_kernel(const struct guest_mem *mem, const struct image_file *img,
+		    struct x86_kernel *out, char *err, size_t errlen);
 
 /* Places the initrd as high in low RAM as the kernel allows. */
 int x86_load_initrd(const struct guest_mem *mem, const struct x86_kernel *k,
-		    uint64_t low_ram_end, const uint8_t *data, size_t size,
+		    uint64_t low_ram_end, const struct image_file *img,
 		    uint64_t *gpa, char *err, size_t errlen);
 
 struct x86_boot_params_input {

@@ -160,15 +160,13 @@ static int load_guest(struct vm *vm, uint64_t low_ram, uint64_t rsdp)
 	char err[256];
 	int r;
 
-	r = x86_load_kernel(&vm->mem, vmm->kernel.data, vmm->kernel.size,
-			    &kernel, err, sizeof(err));
+	r = x86_load_kernel(&vm->mem, &vmm->kernel, &kernel, err, sizeof(err));
 	if (r < 0) {
 		vmm_error("kernel '%s': %s", vmm->cfg->kernel_path, err);
 		return r;
 	}
-	if (vmm->initrd.size) {
-		r = x86_load_initrd(&vm->mem, &kernel, low_ram,
-				    vmm->initrd.data, vmm->initrd.size,
+	if (vmm->initrd.fd >= 0) {
+		r = x86_load_initrd(&vm->mem, &kernel, low_ram, &vmm->initrd,
 				    &initrd_gpa, err, sizeof(err));
 		if (r < 0) {
 			vmm_error("initrd '%s': %s", vmm->cfg->initrd_path, err);
@@ -192,7 +190,7 @@ static int load_guest(struct vm *vm, uint64_t low_ram, uint64_t rsdp)
 		.cmdline_gpa = X86_CMDLINE_ADDR,
 		.cmdline_len = (uint32_t)cmdline_len,
 		.initrd_gpa = initrd_gpa,
-		.initrd_size = vmm->initrd.size,
+		.initrd_size = vmm->initrd.fd >= 0 ? vmm->initrd.size : 0,
 		.rsdp_gpa = rsdp,
 	});
 	r = x86_write_reset_vector(&vm->mem);
