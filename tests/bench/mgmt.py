@@ -391,8 +391,10 @@ def density_one(env, s, state, publish):
             continue
         state["total_s"] += ready - t0
         # Free page reporting starts 2 s after the guest's balloon driver
-        # comes up, then hands back what the boot freed.
-        time.sleep(args.settle)
+        # comes up, then hands back what the boot freed.  Without a balloon
+        # there is nothing to wait for.
+        if args.density_balloon:
+            time.sleep(args.settle)
         if args.pause:
             try:
                 dom.suspend()

@@ -40,7 +40,10 @@ SECTIONS = [
     ("vmm", "In the KVM test host, VMM level (QEMU = qemu-system-x86_64 -M microvm, "
             "no libvirt)"),
     ("testhost", "In the KVM test host with guests (QEMU = libvirtd + qemu-system-x86_64)"),
+    ("testhost-mini", "The same with the minimal guest kernel (tests/guest/build-mini-kernel; "
+                      "density: 64 MiB domains)"),
 ]
+MINI_SUFFIX = "-mini"
 
 CAVEAT = """Caveat: the KVM test host is QEMU/TCG with emulated AMD SVM (nested KVM); absolute
 times there are slow and weigh VM exits heavily: only the ratios mean something, and
@@ -97,6 +100,8 @@ def read_part(part, outdir):
             r.setdefault("where", "testhost")
             r.setdefault("better", "lower")
             r["section"] = section_of(part, r)
+            if part.endswith(MINI_SUFFIX):
+                r["figure"] += "_mini"
         return rows
     summary = read_csv(os.path.join(outdir, "summary.csv"))
     if summary is not None:
@@ -110,6 +115,8 @@ def read_part(part, outdir):
 def section_of(part, row):
     if part.startswith("vmm-"):
         return "vmm"
+    if part.endswith(MINI_SUFFIX):
+        return "testhost-mini"
     return "machine" if row.get("where") == "machine" else "testhost"
 
 
@@ -176,9 +183,14 @@ def ratio(row):
     return d / q
 
 
+def goal_of(figure):
+    """The goal of a figure; a minimal-kernel figure has its base's."""
+    return GOALS.get(figure) or GOALS.get(figure.removesuffix("_mini"))
+
+
 def goal(row):
     """(text, met) for the figure's goal, or ("", None)."""
-    g = GOALS.get(row["figure"])
+    g = goal_of(row["figure"])
     if not g:
         return "", None
     kind, limit = g
@@ -230,7 +242,8 @@ def metadata(root, args, bins, guest):
         "qemu": out(["qemu-system-x86_64", "--version"]).splitlines()[0]
         if shutil.which("qemu-system-x86_64") else "?",
         "guest": f"the fixture in {os.path.dirname(guest.get('initramfs', '?'))}: "
-                 f"{getattr(args, 'kernel', '?')} + initramfs.cpio.gz (vmm-io: vmlinuz)",
+                 f"{getattr(args, 'kernel', '?')} + initramfs.cpio.gz (vmm-io: vmlinuz)"
+                 + (f"; minimal kernel {guest['mini']}" if guest.get("mini") else ""),
     }
 
 
@@ -302,9 +315,10 @@ def write_png(outdir, results, meta):
         for i, fig in enumerate(figs):
             rt = ratio(fig)
             good = rt >= 1 if fig.get("better") == "higher" else rt <= 1
-            g = GOALS.get(fig["figure"])
+            g = goal_of(fig["figure"])
             gv = g[1] if g and g[0] in ("ratio", "min_ratio") else "NaN"
-            where = {"machine": "machine", "vmm": "VMM", "testhost": "host"}[fig["section"]]
+            where = {"machine": "machine", "vmm": "VMM", "testhost": "host",
+                     "testhost-mini": "host, minimal kernel"}[fig["section"]]
             label = f"{fig['label']} [{where}]".replace('"', "'")
             f.write(f'{i} {rt:.5g} {min(rt, 1):.5g} {max(rt, 1):.5g} '
                     f'{0x2e8b57 if good else 0xcd3333} {gv} "{label}"\n')
