@@ -92,6 +92,22 @@ int write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+#define VMM_THREAD_STACK_SIZE (1u << 20)
+
+int vmm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
+{
+	pthread_attr_t attr;
+	int r = pthread_attr_init(&attr);
+
+	if (r)
+		return r;
+	r = pthread_attr_setstacksize(&attr, VMM_THREAD_STACK_SIZE);
+	if (!r)
+		r = pthread_create(thread, &attr, fn, arg);
+	pthread_attr_destroy(&attr);
+	return r;
+}
+
 int image_file_init(int fd, uint64_t max_size, struct image_file *out)
 {
 	struct stat st;

@@ -202,7 +202,7 @@ int vcpus_start(struct vm *vm)
 		pthread_mutex_lock(&vm->vmm->pause.lock);
 		vm->vmm->pause.active++;
 		pthread_mutex_unlock(&vm->vmm->pause.lock);
-		r = pthread_create(&vcpu->thread, NULL, vcpu_thread, vcpu);
+		r = vmm_thread_create(&vcpu->thread, vcpu_thread, vcpu);
 		if (r) {
 			leave_run_loop(vcpu);
 			vmm_error("cannot start vCPU %u: %s", i, strerror(r));

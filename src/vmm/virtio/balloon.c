@@ -471,7 +471,7 @@ struct virtio_dev *virtio_balloon_new(const struct virtio_host *host,
 	b->config.num_pages = pages_for(b, settings->target);
 	b->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (b->wake_fd < 0 ||
-	    pthread_create(&b->thread, NULL, balloon_thread, b)) {
+	    vmm_thread_create(&b->thread, balloon_thread, b)) {
 		balloon_free(&b->vdev);
 		return NULL;
 	}

@@ -170,7 +170,7 @@ struct virtio_dev *virtio_blk_new(const struct virtio_host *host,
 	fill_config(blk);
 	blk->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (blk->stop_fd < 0 ||
-	    pthread_create(&blk->thread, NULL, io_thread, blk)) {
+	    vmm_thread_create(&blk->thread, io_thread, blk)) {
 		blk_free(&blk->vdev);
 		return NULL;
 	}
