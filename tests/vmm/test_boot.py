@@ -143,6 +143,24 @@ def test_serial_console_input_reaches_the_guest_shell(run_vmm):
     assert vm.wait_exit() == 0
 
 
+def test_typed_ahead_input_arrives_whole(run_vmm):
+    """Many times the UART's 16-byte FIFO in one write: input pauses while
+    the FIFO is full and must resume every time, however the guest's
+    reads and the VMM's pausing interleave (a lost wakeup left the console
+    deaf for good)."""
+    vm = run_vmm(action="shell")
+    vm.wait_for(READY)
+    vm.wait_for("poweroff")  # the shell banner
+    lines = 60
+    vm.send("".join(f"echo ahead-$(({i}*1))-x\n" for i in range(lines)))
+    vm.wait_for(f"ahead-{lines - 1}-x")
+    out = vm.output()
+    missing = [i for i in range(lines) if f"ahead-{i}-x" not in out]
+    assert not missing, f"lines lost: {missing}"
+    vm.send("poweroff\n")
+    assert vm.wait_exit() == 0
+
+
 def test_stats_count_exits_by_device(run_vmm):
     vm = run_vmm(extra_args=["--stats"])
     vm.wait_for(READY)

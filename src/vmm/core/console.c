@@ -339,6 +339,11 @@ static void on_input(void *opaque, uint32_t events)
 		/* Resumed by console_input_ready() once the guest reads. */
 		event_loop_modify(con->loop, con->in_fd, 0);
 		__atomic_store_n(&con->input_paused, true, __ATOMIC_SEQ_CST);
+		/* The guest may have made room between the check and the
+		 * pause, and its wakeup then found nothing paused: without a
+		 * second look the console would stay deaf for good. */
+		if (con->sink.room(con->sink.opaque))
+			console_input_ready(con);
 		return;
 	}
 	n = read(con->in_fd, buf, MIN(room, sizeof(buf)));

@@ -2,7 +2,7 @@
 /*
  * 16550A UART model. Transmission is instantaneous (THR is always empty),
  * so the guest never waits on us; received bytes sit in a 16-byte FIFO and
- * input is paused, not dropped, while it is full.
+ * input is paused, not dropped, while it is full or the UART loops back.
  */
 #include "devices/serial.h"
 
@@ -127,9 +127,10 @@ static void set_mcr(struct serial *s, uint8_t mcr)
 	s->msr = (uint8_t)((s->msr & MSR_DELTAS) | now);
 }
 
+/* In loop mode the receiver hears only the transmitter: input waits. */
 static size_t fifo_room_locked(const struct serial *s)
 {
-	return FIFO_SIZE - s->fifo_count;
+	return s->mcr & MCR_LOOP ? 0 : FIFO_SIZE - s->fifo_count;
 }
 
 static void fifo_push_locked(struct serial *s, const uint8_t *buf, size_t len)
@@ -246,6 +247,8 @@ static void serial_write(void *opaque, uint64_t offset, const uint8_t *data,
 		s->lcr = v;
 		break;
 	case REG_MCR:
+		/* Input waiting for the end of loop mode comes now. */
+		resume_input = (s->mcr & MCR_LOOP) && !(v & MCR_LOOP);
 		set_mcr(s, v);
 		break;
 	case REG_SCR:
