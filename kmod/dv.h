@@ -98,7 +98,11 @@ struct dv_vcpu {
 	struct dv_fp guest_fp;
 	struct dv_fp host_fp;
 	bool fp_on;		/* the last run had the guest's FP on */
-	unsigned long hvip;	/* pending virtual interrupts (atomic bits) */
+	/*
+	 * Pending virtual interrupts: hvip bits, and above them
+	 * (DV_VIRQ_RAISED) the ones SET_IRQ raised since the last entry.
+	 */
+	atomic_long_t virqs;
 	struct dv_hu_state hu;
 
 	/* Registration: the thread this vCPU belongs to. */

@@ -44,6 +44,8 @@ static_assert(DUVISOR_RUN_SIZE == PAGE_SIZE);
 			 BIT(EXC_SYSCALL) | BIT(EXC_INST_PAGE_FAULT) | \
 			 BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
 #define DV_VIRQS	(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | BIT(IRQ_VS_EXT))
+/* In dv_vcpu.virqs: the interrupt was raised since the guest's last entry. */
+#define DV_VIRQ_RAISED(bits)	((bits) << 16)
 /* The guest reads time; other counters would leak the host's. */
 #define DV_HCOUNTEREN_TM	BIT(1)
 
@@ -318,6 +320,34 @@ static u64 dv_read_guest_insn(struct dv_ctx *c)
 	return fault ? 0 : lo | hi << 16;
 }
 
+/*
+ * VSSIP is the one virtual interrupt the guest changes itself (through
+ * sip): it clears it once it has taken the interrupt, and its view is
+ * kept, unless SET_IRQ raised VSSIP again since the entry.  That raise
+ * is an IPI the guest has not seen (its handler may have looked for IPI
+ * messages before the sender posted one), and dropping it loses the IPI
+ * for good: a 2-vCPU Linux guest stopped with a wakeup queued for a CPU
+ * that was never told.
+ */
+static void dv_sync_vssip(struct dv_vcpu *vcpu, unsigned long entry_hvip,
+			  unsigned long exit_hvip)
+{
+	const unsigned long ssip = BIT(IRQ_VS_SOFT);
+	long old;
+
+	if ((entry_hvip & ssip) == (exit_hvip & ssip))
+		return;
+	if (exit_hvip & ssip) {
+		atomic_long_or(ssip, &vcpu->virqs);
+		return;
+	}
+	old = atomic_long_read(&vcpu->virqs);
+	do {
+		if (old & DV_VIRQ_RAISED(ssip))
+			return;
+	} while (!atomic_long_try_cmpxchg(&vcpu->virqs, &old, old & ~ssip));
+}
+
 /* One guest entry and exit; interrupts off, the vCPU's thread current. */
 static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 {
@@ -346,7 +376,9 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	c->guest_hstatus = (csr_read(CSR_HSTATUS) & HSTATUS_VSXL) |
 			   HSTATUS_SPV | HSTATUS_VTW |
 			   (c->guest_hstatus & HSTATUS_SPVP);
-	hvip = READ_ONCE(vcpu->hvip) & DV_VIRQS;
+	/* From here on, a raise is one the guest has not seen. */
+	hvip = atomic_long_fetch_andnot(DV_VIRQ_RAISED(DV_VIRQS), &vcpu->virqs) &
+	       DV_VIRQS;
 
 	/* KVM reloads its own on vcpu_load: these are ours until the exit. */
 	csr_write(CSR_HGATP, vcpu->vm->hgatp);
@@ -384,9 +416,7 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	csr_write(CSR_HEDELEG, hedeleg);
 	csr_write(CSR_HIDELEG, hideleg);
 	csr_write(CSR_HCOUNTEREN, hcounteren);
-	/* The guest clears VSSIP itself (through sip): keep its view. */
-	if ((hvip & BIT(IRQ_VS_SOFT)) && !(csr_read(CSR_HVIP) & BIT(IRQ_VS_SOFT)))
-		clear_bit(IRQ_VS_SOFT, &vcpu->hvip);
+	dv_sync_vssip(vcpu, hvip, csr_read(CSR_HVIP));
 	/*
 	 * With hideleg back to the host's (0 without KVM VMs), a pending
 	 * VS interrupt the guest enabled in vsie (that is hie) would trap
@@ -477,13 +507,17 @@ static long dv_set_irq(struct dv_vcpu *vcpu, void __user *argp)
 	if (dv_mode != DUVISOR_MODE_TRAP)
 		return -EOPNOTSUPP;
 	if (irq.level)
-		set_bit(irq.irq, &vcpu->hvip);
+		atomic_long_or(BIT(irq.irq) | DV_VIRQ_RAISED(BIT(irq.irq)),
+			       &vcpu->virqs);
 	else
-		clear_bit(irq.irq, &vcpu->hvip);
+		atomic_long_andnot(BIT(irq.irq), &vcpu->virqs);
 	/*
 	 * A running guest sees hvip only at its next entry: the IPI makes
-	 * it exit (a host interrupt) and re-enter with the new value.
+	 * it exit (a host interrupt) and re-enter with the new value.  The
+	 * barrier: a thread about to enter either sees the new value or is
+	 * seen running and kicked.
 	 */
+	smp_mb__after_atomic();
 	mutex_lock(&dv_reg_lock);
 	task = vcpu->task;
 	if (task && task != current)
