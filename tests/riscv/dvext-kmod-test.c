@@ -67,7 +67,7 @@ __asm__(
 	"	.balign 4\n"
 	"	.option push\n"
 	"	.option norvc\n"
-	"	.globl	guest_start, guest_bench\n"	/* dvext-kmod-threads.c too */
+	"	.globl	guest_start, guest_bench, guest_spin\n"	/* the other files */
 	"guest_start:\n"
 	"	lla	t0, guest_handler\n"
 	"	csrw	stvec, t0\n"
@@ -121,6 +121,8 @@ __asm__(
 	"	fmv.x.d	a0, f5\n"
 	"	ecall\n"
 	"4:	j	4b\n"
+	"guest_spin:\n"
+	"	j	guest_spin\n"
 	"guest_end:\n"
 	"	.option pop\n"
 	"	.text\n");
@@ -513,6 +515,7 @@ int main(int argc, char **argv)
 	test_smp_and_signals();
 	test_kvm_coexistence();
 	test_create_destroy_loop();
+	test_remote_fence();
 	if (bench) {
 		bench_duvisor(bench);
 		bench_kvm(bench);

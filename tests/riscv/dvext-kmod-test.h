@@ -19,7 +19,7 @@
 
 /* The guest's labels (dvext-kmod-test.c). */
 extern const uint32_t guest_start[], guest_ecall[], guest_handler[], guest_bench[], guest_fp[],
-	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_end[];
+	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_spin[], guest_end[];
 
 #define GOFF(sym) ((uint64_t)((const char *)(sym) - (const char *)guest_start))
 
@@ -44,6 +44,9 @@ void test_smp_and_signals(void);
 void test_kvm_coexistence(void);
 void test_create_destroy_loop(void);
 void bench_duvisor(long n);
+
+/* dvext-kmod-requests.c */
+void test_remote_fence(void);
 
 /* dvext-kmod-kvm.c */
 int bench_kvm(long n);

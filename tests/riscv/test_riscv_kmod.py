@@ -119,6 +119,20 @@ def test_delegation_vcpus_and_registration(results):
     expect(results, "smp.", ["smp.two-vcpus-concurrently"])
 
 
+def test_remote_fence(results):
+    """DUVISOR_REMOTE_FENCE: bad requests refused; a request runs once at
+    the target's next entry (merged ones too), a target in the guest is
+    kicked and fenced without an exit to user space."""
+    expect(results, "fence.", [
+        "fence.feature", "fence.bad-kind", "fence.kind-too-big", "fence.flags",
+        "fence.reserved", "fence.i-with-range", "fence.vvma-with-asid",
+        "fence.asid-too-big", "fence.range-wraps", "fence.no-such-vcpu",
+        "fence.base-too-big", "fence.id-wraps", "fence.bad-pointer",
+        "fence.posted", "fence.run-at-next-entry", "fence.only-once",
+        "fence.all-vcpus", "fence.running-target", "fence.spinner-stopped",
+        "fence.all-vcpus-honoured"])
+
+
 def test_kvm_and_duvisor_guests_share_a_hart(results):
     expect(results, "coexist.", [
         "coexist.duvisor-guest-with-kvm-on-one-hart",

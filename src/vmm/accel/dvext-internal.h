@@ -84,7 +84,6 @@ struct accel_vcpu {
 	uint64_t start_pc, start_opaque;
 	bool ipi_pending;                /* VSSIP raised since the last WFI */
 	bool ext_level;                  /* the PLIC context's output */
-	bool fence_pending;              /* a remote fence asked for */
 	bool exit_requested;
 
 	/* The vCPU thread's own. */

@@ -43,6 +43,7 @@ const struct rule sandbox_dvext_main_rules[] = {
 	ALLOW_IOCTL(DUVISOR_RUN),
 	ALLOW_IOCTL(DUVISOR_GET_CSRS),
 	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+	ALLOW_IOCTL(DUVISOR_REMOTE_FENCE),
 	ALLOW(timer_settime),
 };
 const size_t sandbox_dvext_nmain_rules = ARRAY_SIZE(sandbox_dvext_main_rules);
@@ -55,6 +56,8 @@ const struct rule sandbox_dvext_vcpu_rules[] = {
 	/* WFI reads the guest's sie; an HSM start resets its CSRs. */
 	ALLOW_IOCTL(DUVISOR_GET_CSRS),
 	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+	/* SBI RFENCE, on the VM's fd. */
+	ALLOW_IOCTL(DUVISOR_REMOTE_FENCE),
 };
 const size_t sandbox_dvext_nvcpu_rules = ARRAY_SIZE(sandbox_dvext_vcpu_rules);
 

@@ -10,7 +10,9 @@
  *
  * Versioning: DUVISOR_GET_API_VERSION returns DUVISOR_API_VERSION; a
  * module with another major number is incompatible.  Structures only
- * grow at their end, and their reserved fields must be zero.
+ * grow at their end, and their reserved fields must be zero.  Requests
+ * added since version 1 first appeared are announced in
+ * struct duvisor_info.features (0 from a module that predates them).
  */
 #ifndef _UAPI_LINUX_DUVISOR_H
 #define _UAPI_LINUX_DUVISOR_H
@@ -66,8 +68,12 @@ struct duvisor_info {
 	__u64 edeleg_allowed;	/* DUVISOR_EDELEG_ALLOWED */
 	__u64 ideleg_allowed;	/* DUVISOR_IDELEG_ALLOWED */
 	__u32 run_size;		/* bytes to mmap from a vCPU fd */
-	__u32 reserved[7];
+	__u32 features;		/* DUVISOR_FEATURE_* */
+	__u32 reserved[6];
 };
+
+/* struct duvisor_info.features: requests added to API version 1. */
+#define DUVISOR_FEATURE_REMOTE_FENCE	(1U << 0)	/* DUVISOR_REMOTE_FENCE */
 
 /* Guest memory: user memory pinned by the module for the VM's life. */
 struct duvisor_memory_region {
@@ -94,6 +100,32 @@ struct duvisor_vm_info {
 struct duvisor_irq {
 	__u32 irq;		/* DUVISOR_VIRQ_* */
 	__u32 level;		/* 1 raise, 0 lower */
+};
+
+/*
+ * DUVISOR_REMOTE_FENCE: fences the target vCPUs execute before they next
+ * enter the guest (SBI RFENCE).  The call returns once no target is
+ * still in the guest without them.
+ */
+#define DUVISOR_FENCE_I			1	/* fence.i */
+#define DUVISOR_FENCE_VVMA		2	/* hfence.vvma, every ASID */
+#define DUVISOR_FENCE_VVMA_ASID		3	/* hfence.vvma, one ASID */
+#define DUVISOR_FENCE_ALL_VCPUS		(~0ULL)	/* vcpu_base: every vCPU */
+#define DUVISOR_FENCE_ASID_LIMIT	(1ULL << 16)
+
+struct duvisor_fence {
+	__u32 kind;		/* DUVISOR_FENCE_* */
+	__u32 flags;		/* none defined: 0 */
+	__u64 vcpu_mask;	/* bit n: the vCPU with id vcpu_base + n */
+	__u64 vcpu_base;	/* or DUVISOR_FENCE_ALL_VCPUS (mask ignored) */
+	/*
+	 * VVMA kinds: the guest virtual range, size 0 or ~0 for all of it
+	 * (SBI's convention); 0 for FENCE_I.
+	 */
+	__u64 start;
+	__u64 size;
+	__u64 asid;		/* VVMA_ASID: below DUVISOR_FENCE_ASID_LIMIT; else 0 */
+	__u64 reserved[2];
 };
 
 /* The guest's VS-level CSRs (and scounteren, which VS-mode sees as is). */
@@ -160,7 +192,8 @@ struct duvisor_run {
 	/* Statistics, cumulative for this vCPU. */
 	__u64 stat_exits;	/* exits to user space */
 	__u64 stat_host_irqs;	/* host interrupts taken while in the guest */
-	__u64 reserved[16];
+	__u64 stat_fences;	/* entries that first ran requested fences */
+	__u64 reserved[15];
 };
 
 #define DUVISOR_RUN_SIZE		4096
@@ -176,6 +209,8 @@ struct duvisor_run {
 #define DUVISOR_GET_VM_INFO		_IOR(DUVISOR_IO, 0x12, struct duvisor_vm_info)
 /* Argument: the vCPU id, below max_vcpus; returns a vCPU fd. */
 #define DUVISOR_CREATE_VCPU		_IO(DUVISOR_IO, 0x13)
+/* Trap mode; DUVISOR_FEATURE_REMOTE_FENCE. */
+#define DUVISOR_REMOTE_FENCE		_IOW(DUVISOR_IO, 0x14, struct duvisor_fence)
 
 /* vCPU fd */
 /* Binds the calling thread to the vCPU (DV-Ext: sets its hstatus.HU). */
