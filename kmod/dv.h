@@ -163,6 +163,7 @@ void dv_csrs_load(const struct duvisor_vcpu_csrs *c);
 void dv_csrs_save(struct duvisor_vcpu_csrs *c);
 long dv_csrs_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp);
 long dv_fp_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp);
+long dv_inject_exception(struct dv_vcpu *vcpu, void __user *argp);
 
 /* dv_fence.c */
 long dv_remote_fence(struct dv_vm *vm, void __user *argp);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * DuVisor DV-Ext control plane: a vCPU's guest CSR and FP state as user
- * space sees it (GET/SET_CSRS, GET/SET_FP_REGS).
+ * space sees it (GET/SET_CSRS, GET/SET_FP_REGS) and exceptions raised in
+ * the guest on user space's behalf (INJECT_EXCEPTION).
  *
  * A bound vCPU's VS CSRs live on its thread's hart (the preempt notifier
  * moves them), so only that thread may touch them; an unbound vCPU's are
@@ -61,6 +62,70 @@ void dv_csrs_save(struct duvisor_vcpu_csrs *c)
 	c->vsatp = csr_read(CSR_VSATP);
 }
 
+/* Whether the vCPU's VS CSRs are on the hart (its thread is current). */
+static bool dv_csrs_live(struct dv_vcpu *vcpu)
+{
+	return vcpu->task && dv_mode == DUVISOR_MODE_TRAP;
+}
+
+/*
+ * What the hart does when the guest takes an exception in VS-mode: the
+ * pc to vsepc, SPP the privilege it was in, SPIE its SIE, interrupts
+ * off, VS-mode, and on at vstvec's base (vectored or not: synchronous).
+ * The guest's pc is the run page's, where the next RUN takes it from.
+ */
+static void dv_raise_exception(struct dv_vcpu *vcpu,
+			       const struct duvisor_exception *e)
+{
+	struct duvisor_vcpu_csrs *c = &vcpu->csrs;
+	unsigned long sstatus = c->vsstatus & ~(SR_SPP | SR_SPIE | SR_SIE);
+
+	if (vcpu->ctx.guest_sstatus & SR_SPP)
+		sstatus |= SR_SPP;
+	if (c->vsstatus & SR_SIE)
+		sstatus |= SR_SPIE;
+	c->vsstatus = sstatus;
+	c->vsepc = READ_ONCE(vcpu->run->pc);
+	c->vscause = e->cause;
+	c->vstval = e->tval;
+	vcpu->ctx.guest_sstatus |= SR_SPP;
+	vcpu->ctx.guest_hstatus |= HSTATUS_SPVP;
+	WRITE_ONCE(vcpu->run->pc, c->vstvec & ~3UL);
+}
+
+long dv_inject_exception(struct dv_vcpu *vcpu, void __user *argp)
+{
+	struct duvisor_exception e;
+	long ret = 0;
+	int i;
+
+	if (copy_from_user(&e, argp, sizeof(e)))
+		return -EFAULT;
+	if (e.cause >= 64 || !(BIT_ULL(e.cause) & DUVISOR_EXC_INJECTABLE))
+		return -EINVAL;
+	for (i = 0; i < ARRAY_SIZE(e.reserved); i++)
+		if (e.reserved[i])
+			return -EINVAL;
+	/* In DV-Ext mode the VMM's thread writes the VS CSRs itself. */
+	if (dv_mode != DUVISOR_MODE_TRAP)
+		return -EOPNOTSUPP;
+	mutex_lock(&vcpu->lock);
+	if (vcpu->task && vcpu->task != current) {
+		ret = -EBUSY;
+		goto out;
+	}
+	preempt_disable();
+	if (dv_csrs_live(vcpu))
+		dv_csrs_save(&vcpu->csrs);
+	dv_raise_exception(vcpu, &e);
+	if (dv_csrs_live(vcpu))
+		dv_csrs_load(&vcpu->csrs);
+	preempt_enable();
+out:
+	mutex_unlock(&vcpu->lock);
+	return ret;
+}
+
 long dv_csrs_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp)
 {
 	struct duvisor_vcpu_csrs c;
@@ -83,10 +148,10 @@ long dv_csrs_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp)
 	preempt_disable();
 	if (cmd == DUVISOR_SET_CSRS) {
 		vcpu->csrs = c;
-		if (vcpu->task && dv_mode == DUVISOR_MODE_TRAP)
+		if (dv_csrs_live(vcpu))
 			dv_csrs_load(&vcpu->csrs);
 	} else {
-		if (vcpu->task && dv_mode == DUVISOR_MODE_TRAP)
+		if (dv_csrs_live(vcpu))
 			dv_csrs_save(&vcpu->csrs);
 		c = vcpu->csrs;
 	}

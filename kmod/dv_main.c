@@ -295,7 +295,8 @@ static long dv_get_info(void __user *argp)
 	info.run_size = DUVISOR_RUN_SIZE;
 	/* DV-Ext VMMs enter the guest themselves: nothing runs at entry. */
 	if (dv_mode == DUVISOR_MODE_TRAP)
-		info.features = DUVISOR_FEATURE_REMOTE_FENCE;
+		info.features = DUVISOR_FEATURE_REMOTE_FENCE |
+				DUVISOR_FEATURE_INJECT_EXC;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 

@@ -516,6 +516,8 @@ static long dv_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case DUVISOR_GET_FP_REGS:
 	case DUVISOR_SET_FP_REGS:
 		return dv_fp_ioctl(vcpu, cmd, (void __user *)arg);
+	case DUVISOR_INJECT_EXCEPTION:
+		return dv_inject_exception(vcpu, (void __user *)arg);
 	}
 	return -ENOTTY;
 }

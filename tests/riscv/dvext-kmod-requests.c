@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * dvext-kmod-test, the requests added to API version 1: remote fences
- * (DUVISOR_REMOTE_FENCE, SBI RFENCE's half in the module).
+ * (DUVISOR_REMOTE_FENCE, SBI RFENCE's half in the module) and exceptions
+ * raised in the guest (DUVISOR_INJECT_EXCEPTION).
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,6 +16,11 @@
 #include <unistd.h>
 
 #include "dvext-kmod-test.h"
+
+#define INSN_CSRR_T1_HGATP	0x68002373u	/* csrr t1, 0x680 */
+#define SR_SIE			(1ULL << 1)
+#define SR_SPIE			(1ULL << 5)
+#define SR_SPP			(1ULL << 8)
 
 static struct duvisor_fence fence(uint32_t kind, uint64_t mask, uint64_t base)
 {
@@ -162,6 +169,92 @@ void test_remote_fence(void)
 	munmap(sp.rs, DUVISOR_RUN_SIZE);
 	close(c0);
 	close(sp.vcpu);
+	close(v.vm);
+	munmap(v.mem, GUEST_SIZE);
+}
+
+static void *inject_other_thread(void *p)
+{
+	struct duvisor_exception e = { .cause = 2 };
+
+	return (void *)(long)(ioctl(*(int *)p, DUVISOR_INJECT_EXCEPTION, &e) < 0 ?
+			      errno : 0);
+}
+
+static void inject_errors(int vcpu)
+{
+	struct duvisor_exception e = { 0 };
+	static const uint64_t bad[] = {
+		9, 10, 11, 14, 16, 20, 21, 22, 23, 63, 64, 1ULL << 63 | 2, ~0ULL,
+	};
+	char name[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		e.cause = bad[i];
+		snprintf(name, sizeof(name), "inject.bad-cause-%#" PRIx64, bad[i]);
+		check_errno(vcpu, DUVISOR_INJECT_EXCEPTION, &e, EINVAL, name);
+	}
+	e = (struct duvisor_exception){ .cause = 2, .reserved = { 0, 1 } };
+	check_errno(vcpu, DUVISOR_INJECT_EXCEPTION, &e, EINVAL, "inject.reserved");
+	check_errno(vcpu, DUVISOR_INJECT_EXCEPTION, (void *)8, EFAULT, "inject.bad-pointer");
+}
+
+/*
+ * The guest reads hgatp, a virtual instruction: user space answers with
+ * an illegal instruction, which the guest's own handler takes.
+ */
+void test_inject_exception(void)
+{
+	struct duvisor_info info;
+	struct duvisor_run *rs;
+	struct vm v;
+	pthread_t th;
+	void *ret;
+	int vcpu;
+
+	ioctl(dev_fd, DUVISOR_GET_INFO, &info);
+	check(info.features & DUVISOR_FEATURE_INJECT_EXC, "inject.feature",
+	      "features %#x", info.features);
+	v = make_vm(1, DUVISOR_EDELEG_ALLOWED);
+	vcpu = ioctl(v.vm, DUVISOR_CREATE_VCPU, 0);
+	rs = map_run(vcpu);
+	if (!rs) {
+		check(0, "inject.setup", "vcpu %d", vcpu);
+		return;
+	}
+	inject_errors(vcpu);
+	ioctl(vcpu, DUVISOR_REGISTER_VCPU, 0);
+	pthread_create(&th, NULL, inject_other_thread, &vcpu);
+	pthread_join(th, &ret);
+	check((long)ret == EBUSY, "inject.other-thread", "errno %ld", (long)ret);
+
+	rs->pc = GUEST_BASE + GOFF(guest_exc);
+	if (!expect_trap(vcpu, rs, DUVISOR_EXC_VIRTUAL_INST, "inject.virtual-instruction"))
+		goto out;
+	check(rs->pc == GUEST_BASE + GOFF(guest_exc_csr) &&
+	      rs->trap.stval == INSN_CSRR_T1_HGATP, "inject.virtual-instruction.stval",
+	      "pc %#llx stval %#llx", rs->pc, rs->trap.stval);
+	{
+		struct duvisor_exception e = { .cause = 2, .tval = rs->trap.stval };
+
+		check(ioctl(vcpu, DUVISOR_INJECT_EXCEPTION, &e) == 0 &&
+		      rs->pc == GUEST_BASE + GOFF(guest_exc_handler), "inject.pc-at-handler",
+		      "%s, pc %#llx", strerror(errno), rs->pc);
+	}
+	if (!expect_trap(vcpu, rs, DUVISOR_EXC_VS_ECALL, "inject.handler-ran"))
+		goto out;
+	check(rs->regs[17] == EXC_EXT, "inject.guest-took-it", "a7 %#llx", rs->regs[17]);
+	check(rs->regs[10] == 2, "inject.guest-scause", "scause %#llx", rs->regs[10]);
+	check(rs->regs[11] == INSN_CSRR_T1_HGATP, "inject.guest-stval", "stval %#llx",
+	      rs->regs[11]);
+	check(rs->regs[12] == GUEST_BASE + GOFF(guest_exc_csr), "inject.guest-sepc",
+	      "sepc %#llx", rs->regs[12]);
+	/* It came from VS-mode with interrupts off: SPP 1, SPIE 0, SIE 0. */
+	check((rs->regs[13] & (SR_SPP | SR_SPIE | SR_SIE)) == SR_SPP,
+	      "inject.guest-sstatus", "sstatus %#llx", rs->regs[13]);
+out:
+	munmap(rs, DUVISOR_RUN_SIZE);
+	close(vcpu);
 	close(v.vm);
 	munmap(v.mem, GUEST_SIZE);
 }

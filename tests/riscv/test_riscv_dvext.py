@@ -114,6 +114,16 @@ def test_control_channel(results):
     assert r.status == 0, r
 
 
+def test_illegal_instruction_goes_to_the_guest(results):
+    """A guest program reads hgatp (a virtual instruction): the guest
+    takes an illegal instruction and kills the program with SIGILL; the
+    VM lives on and powers off, as on KVM (test_riscv_boot.py)."""
+    r = Run(results / "dvext", "illegal")
+    assert "DUVISOR-CMD-EXIT=132" in r.console, r
+    assert "DUVISOR-GUEST-POWEROFF" in r.console, r
+    assert r.status == 0, r
+
+
 def test_sandbox_traps_a_forbidden_call(results):
     r = Run(results / "dvext", "forbidden")
     assert "forbidden system call 56 (seccomp)" in r.stderr, r

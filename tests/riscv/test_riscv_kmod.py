@@ -133,6 +133,19 @@ def test_remote_fence(results):
         "fence.all-vcpus-honoured"])
 
 
+def test_exception_injection(results):
+    """DUVISOR_INJECT_EXCEPTION: bad causes refused; a guest reading hgatp
+    (a virtual instruction) gets an illegal instruction in its own handler
+    with the instruction in stval and its pc in sepc."""
+    expect(results, "inject.", [
+        "inject.feature", "inject.bad-cause-0x16", "inject.bad-cause-0xa",
+        "inject.bad-cause-0x8000000000000002", "inject.reserved",
+        "inject.bad-pointer", "inject.other-thread",
+        "inject.virtual-instruction.stval", "inject.pc-at-handler",
+        "inject.guest-took-it", "inject.guest-scause", "inject.guest-stval",
+        "inject.guest-sepc", "inject.guest-sstatus"])
+
+
 def test_kvm_and_duvisor_guests_share_a_hart(results):
     expect(results, "coexist.", [
         "coexist.duvisor-guest-with-kvm-on-one-hart",

@@ -20,6 +20,12 @@
 #include "riscv/insn.h"
 #include "riscv/layout.h"
 
+/* Exception causes (scause) the VMM raises in a guest. */
+#define RISCV_EXC_INSN_ACCESS   1
+#define RISCV_EXC_ILLEGAL_INSN  2
+#define RISCV_EXC_LOAD_ACCESS   5
+#define RISCV_EXC_STORE_ACCESS  7
+
 /* Queue notifications absorbed without leaving the vCPU loop. */
 #define DVEXT_MAX_IOEVENTFDS 64
 

@@ -51,6 +51,14 @@
 					 (1ULL << DUVISOR_IRQ_U_TIMER) | \
 					 (1ULL << DUVISOR_IRQ_U_EXT))
 
+/*
+ * Synchronous exceptions DUVISOR_INJECT_EXCEPTION can raise in a guest:
+ * those a VS-mode guest takes itself (misaligned, access faults, illegal
+ * instruction, breakpoint, ecall from VU-mode, page faults), by cause.
+ */
+#define DUVISOR_EXC_INJECTABLE		(0x1ffULL | (1ULL << 12) | \
+					 (1ULL << 13) | (1ULL << 15))
+
 /* Virtual interrupts a vCPU can be given (bits of hvip). */
 #define DUVISOR_VIRQ_VS_SOFT		2
 #define DUVISOR_VIRQ_VS_TIMER		6
@@ -74,6 +82,7 @@ struct duvisor_info {
 
 /* struct duvisor_info.features: requests added to API version 1. */
 #define DUVISOR_FEATURE_REMOTE_FENCE	(1U << 0)	/* DUVISOR_REMOTE_FENCE */
+#define DUVISOR_FEATURE_INJECT_EXC	(1U << 1)	/* DUVISOR_INJECT_EXCEPTION */
 
 /* Guest memory: user memory pinned by the module for the VM's life. */
 struct duvisor_memory_region {
@@ -125,6 +134,18 @@ struct duvisor_fence {
 	__u64 start;
 	__u64 size;
 	__u64 asid;		/* VVMA_ASID: below DUVISOR_FENCE_ASID_LIMIT; else 0 */
+	__u64 reserved[2];
+};
+
+/*
+ * DUVISOR_INJECT_EXCEPTION: the guest takes a synchronous exception
+ * before its next instruction, as the hart would raise it: vsepc = the
+ * run page's pc, vscause, vstval, vsstatus.SPP/SPIE/SIE updated, VS-mode,
+ * and the run page's pc set to vstvec's base.
+ */
+struct duvisor_exception {
+	__u64 cause;		/* in DUVISOR_EXC_INJECTABLE */
+	__u64 tval;		/* vstval */
 	__u64 reserved[2];
 };
 
@@ -224,5 +245,7 @@ struct duvisor_run {
 #define DUVISOR_SET_CSRS		_IOW(DUVISOR_IO, 0x25, struct duvisor_vcpu_csrs)
 #define DUVISOR_GET_FP_REGS		_IOR(DUVISOR_IO, 0x26, struct duvisor_fp_regs)
 #define DUVISOR_SET_FP_REGS		_IOW(DUVISOR_IO, 0x27, struct duvisor_fp_regs)
+/* Trap mode, not from another thread than the bound one; _INJECT_EXC. */
+#define DUVISOR_INJECT_EXCEPTION	_IOW(DUVISOR_IO, 0x28, struct duvisor_exception)
 
 #endif /* _UAPI_LINUX_DUVISOR_H */
