@@ -27,11 +27,17 @@ CACHE = Path(os.environ.get("DUVISOR_CACHE", "/var/tmp/duvisor-cache"))
 pytestmark = pytest.mark.timeout(5400)
 
 
-def fixtures():
-    out = subprocess.run([str(HERE / "build-rv")], check=True,
+def built(script):
+    """Runs a build script of tests/riscv (build-rv, build-kmod-test) and
+    returns what it built: its NAME=path lines (shell-quoted) as a dict."""
+    out = subprocess.run([str(HERE / script)], check=True, cwd=ROOT,
                          stdout=subprocess.PIPE, text=True).stdout
     return dict(shlex.split(line)[0].split("=", 1)
                 for line in out.splitlines() if "=" in line)
+
+
+def fixtures():
+    return built("build-rv")
 
 
 def cross_build(fx):

@@ -14,12 +14,11 @@ docs/dvext-kmod.md.
 """
 
 import re
-import shlex
 import subprocess
 
 import pytest
 
-from test_riscv_boot import CACHE, HERE, ROOT, Run, cross_build, fixtures
+from test_riscv_boot import CACHE, HERE, ROOT, Run, built, cross_build, fixtures
 
 pytestmark = pytest.mark.timeout(5400)
 
@@ -28,10 +27,7 @@ pytestmark = pytest.mark.timeout(5400)
 def results():
     fx = fixtures()
     vmm = cross_build(fx)
-    out = subprocess.run([str(HERE / "build-kmod-test")], check=True,
-                         stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
-    kmod = dict(shlex.split(line)[0].split("=", 1)
-                for line in out.splitlines() if "=" in line)["kmod"]
+    kmod = built("build-kmod-test")["kmod"]
     res = CACHE / "riscv" / "results-dvext"
     subprocess.run(["rm", "-rf", str(res)], check=True)
     proc = subprocess.run(

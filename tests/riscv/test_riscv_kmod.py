@@ -17,14 +17,12 @@ DUVISOR_KMOD_BENCH=N sets the number of exits per round-trip measurement
 
 import os
 import re
-import shlex
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = ROOT / "tests" / "riscv"
+from test_riscv_boot import HERE, ROOT, built
+
 BENCH = int(os.environ.get("DUVISOR_KMOD_BENCH", "2000"))
 
 pytestmark = pytest.mark.timeout(3600)
@@ -54,10 +52,7 @@ class Results:
 
 @pytest.fixture(scope="module")
 def results():
-    out = subprocess.run([str(HERE / "build-kmod-test")], check=True,
-                         stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
-    fx = dict(shlex.split(line)[0].split("=", 1)
-              for line in out.splitlines() if "=" in line)
+    fx = built("build-kmod-test")
     proc = subprocess.run(
         [str(HERE / "run-in-rv-host"), "--timeout", "900", "--", "sh",
          str(HERE / "kmod-scenario"), fx["kmod"], fx["kmod_test"], str(BENCH)],
