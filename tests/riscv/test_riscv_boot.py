@@ -22,7 +22,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 HERE = ROOT / "tests" / "riscv"
 CROSS_BUILD = Path(os.environ.get("DUVISOR_RV_BUILD", ROOT / "build-riscv64"))
-CACHE = Path(os.environ.get("DUVISOR_CACHE", "/var/tmp/duvisor-cache"))
+# The scenarios' records, next to the VMM that made them (the test host
+# sees both): in the shared cache, two trees' runs would mix theirs.
+RESULTS = CROSS_BUILD / "riscv-results"
 
 pytestmark = pytest.mark.timeout(5400)
 
@@ -65,7 +67,7 @@ def cross_build(fx):
 def results():
     fx = fixtures()
     vmm = cross_build(fx)
-    out = CACHE / "riscv" / "results"
+    out = RESULTS / "kvm"
     subprocess.run(["rm", "-rf", str(out)], check=True)
     proc = subprocess.run(
         [str(HERE / "run-in-rv-host"), "--", "sh",

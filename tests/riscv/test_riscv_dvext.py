@@ -18,7 +18,7 @@ import subprocess
 
 import pytest
 
-from test_riscv_boot import CACHE, HERE, ROOT, Run, built, cross_build, fixtures
+from test_riscv_boot import HERE, RESULTS, ROOT, Run, built, cross_build, fixtures
 
 pytestmark = pytest.mark.timeout(5400)
 
@@ -28,7 +28,7 @@ def results():
     fx = fixtures()
     vmm = cross_build(fx)
     kmod = built("build-kmod-test")["kmod"]
-    res = CACHE / "riscv" / "results-dvext"
+    res = RESULTS / "dvext"
     subprocess.run(["rm", "-rf", str(res)], check=True)
     proc = subprocess.run(
         [str(HERE / "run-in-rv-host"), "--timeout", "3000", "--", "sh",
