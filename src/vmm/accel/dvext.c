@@ -403,6 +403,17 @@ static void error_exit(struct accel_exit *exit, const struct duvisor_trap *t)
 	exit->error.data0 = t->gpa ? t->gpa : t->stval;
 }
 
+/* An exit neither we nor the guest can handle: the VM stops. */
+static int cannot_take(struct accel_vcpu *vcpu, struct accel_exit *exit)
+{
+	const struct duvisor_trap *t = &vcpu->run->trap;
+
+	vmm_error("vCPU %u: exception %#llx at %#llx (tval %#llx) that the guest cannot take",
+		  vcpu->index, t->scause, t->sepc, t->stval);
+	error_exit(exit, t);
+	return 1;
+}
+
 /*
  * What the VMM does not emulate, the guest gets as the hart would raise
  * it (an illegal instruction, an access fault), in its own trap handler:
@@ -416,17 +427,13 @@ static int guest_exception(struct accel_vcpu *vcpu, struct accel_exit *exit,
 	const struct duvisor_trap *t = &vcpu->run->trap;
 	struct duvisor_exception e = { .cause = cause, .tval = tval };
 
-	if ((vcpu->vm->acc->info.features & DUVISOR_FEATURE_INJECT_EXC) &&
-	    ioctl(vcpu->fd, DUVISOR_INJECT_EXCEPTION, &e) == 0) {
-		vmm_debug("vCPU %u: exception %#llx at %#llx (tval %#llx) raised as %llu in the guest",
-			  vcpu->index, t->scause, t->sepc, t->stval,
-			  (unsigned long long)cause);
-		return 0;
-	}
-	vmm_error("vCPU %u: exception %#llx at %#llx (tval %#llx) that the guest cannot take",
-		  vcpu->index, t->scause, t->sepc, t->stval);
-	error_exit(exit, t);
-	return 1;
+	if (!(vcpu->vm->acc->info.features & DUVISOR_FEATURE_INJECT_EXC) ||
+	    ioctl(vcpu->fd, DUVISOR_INJECT_EXCEPTION, &e) < 0)
+		return cannot_take(vcpu, exit);
+	vmm_debug("vCPU %u: exception %#llx at %#llx (tval %#llx) raised as %llu in the guest",
+		  vcpu->index, t->scause, t->sepc, t->stval,
+		  (unsigned long long)cause);
+	return 0;
 }
 
 /* A load or store on an address outside RAM: decode it for the bus.
@@ -524,15 +531,11 @@ static int handle_trap(struct accel_vcpu *vcpu, struct accel_exit *exit)
 
 	/* Not delegated to the guest (an illegal instruction, a misaligned
 	 * access): it takes it all the same, with the hart's cause. */
-	if (vcpu->run->exit_reason != DUVISOR_EXIT_TRAP) {
-		if (t->scause < 64 &&
-		    ((1ull << t->scause) & DUVISOR_EXC_INJECTABLE))
-			return guest_exception(vcpu, exit, t->scause, t->stval);
-		vmm_error("vCPU %u: exception %#llx at %#llx (tval %#llx) that the guest cannot take",
-			  vcpu->index, t->scause, t->sepc, t->stval);
-		error_exit(exit, t);
-		return 1;
-	}
+	if (vcpu->run->exit_reason != DUVISOR_EXIT_TRAP)
+		return t->scause < 64 &&
+		       ((1ull << t->scause) & DUVISOR_EXC_INJECTABLE) ?
+		       guest_exception(vcpu, exit, t->scause, t->stval) :
+		       cannot_take(vcpu, exit);
 	switch (t->scause) {
 	case DUVISOR_EXC_VS_ECALL:
 		switch (dvext_sbi_call(vcpu)) {
