@@ -97,7 +97,8 @@ struct dv_hu_state {
 #define DV_FENCE_VVMA_ONE	BIT(2)	/* the one below */
 
 struct dv_fence_req {
-	spinlock_t lock;	/* the request; its target takes it at entry */
+	/* The request; its target takes it at entry, with interrupts off. */
+	raw_spinlock_t lock;
 	unsigned long pending;	/* DV_FENCE_*; read without the lock first */
 	bool by_asid;
 	u64 asid;

@@ -63,7 +63,7 @@ static void dv_fence_post(struct dv_vcpu *vcpu, const struct duvisor_fence *f)
 	u64 size = dv_fence_whole(f) ? 0 : f->size;
 	unsigned long pending;
 
-	spin_lock(&r->lock);
+	raw_spin_lock(&r->lock);
 	pending = r->pending;
 	if (f->kind == DUVISOR_FENCE_I) {
 		pending |= DV_FENCE_I;
@@ -82,7 +82,7 @@ static void dv_fence_post(struct dv_vcpu *vcpu, const struct duvisor_fence *f)
 		pending |= DV_FENCE_VVMA_ONE;
 	}
 	WRITE_ONCE(r->pending, pending);
-	spin_unlock(&r->lock);
+	raw_spin_unlock(&r->lock);
 }
 
 /*
@@ -142,10 +142,10 @@ void dv_fence_before_entry(struct dv_vcpu *vcpu)
 	}
 	if (!READ_ONCE(r->pending))
 		return;
-	spin_lock(&r->lock);
+	raw_spin_lock(&r->lock);
 	todo = *r;
 	r->pending = 0;
-	spin_unlock(&r->lock);
+	raw_spin_unlock(&r->lock);
 	if (todo.pending & DV_FENCE_I)
 		local_flush_icache_all();
 	if (todo.pending & DV_FENCE_VVMA_ALL)

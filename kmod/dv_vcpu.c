@@ -560,7 +560,7 @@ int dv_create_vcpu(struct dv_vm *vm, unsigned long id)
 	}
 	kref_init(&vcpu->ref);
 	mutex_init(&vcpu->lock);
-	spin_lock_init(&vcpu->fence.lock);
+	raw_spin_lock_init(&vcpu->fence.lock);
 	vcpu->last_entry_cpu = -1;
 	INIT_LIST_HEAD(&vcpu->reg_node);
 	vcpu->vm = vm;
