@@ -10,10 +10,14 @@
 #include <linux/mutex.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
+#include <linux/spinlock.h>
 #include <linux/task_work.h>
 #include <linux/types.h>
 #include <linux/xarray.h>
 #include <uapi/linux/duvisor.h>
+
+/* The virtual interrupts a guest can be given (hvip, hideleg bits). */
+#define DV_VIRQS	(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | BIT(IRQ_VS_EXT))
 
 /* Sv39x4: 41-bit guest physical addresses, a 16 KiB root table. */
 #define DV_GPA_BITS		41
@@ -87,6 +91,20 @@ struct dv_hu_state {
 	unsigned long vstval, vsatp;
 };
 
+/* Fences asked for by DUVISOR_REMOTE_FENCE, run before the next entry. */
+#define DV_FENCE_I		BIT(0)
+#define DV_FENCE_VVMA_ALL	BIT(1)	/* every address, every ASID */
+#define DV_FENCE_VVMA_ONE	BIT(2)	/* the one below */
+
+struct dv_fence_req {
+	/* The request; its target takes it at entry, with interrupts off. */
+	raw_spinlock_t lock;
+	unsigned long pending;	/* DV_FENCE_*; read without the lock first */
+	bool by_asid;
+	u64 asid;
+	u64 start, size;	/* size 0: every address */
+};
+
 struct dv_vcpu {
 	struct kref ref;	/* the file, and the registration */
 	struct dv_vm *vm;	/* holds a VM reference */
@@ -98,7 +116,18 @@ struct dv_vcpu {
 	struct dv_fp guest_fp;
 	struct dv_fp host_fp;
 	bool fp_on;		/* the last run had the guest's FP on */
-	unsigned long hvip;	/* pending virtual interrupts (atomic bits) */
+	/*
+	 * Pending virtual interrupts: hvip bits, and above them
+	 * (DV_VIRQ_RAISED) the ones SET_IRQ raised since the last entry.
+	 */
+	atomic_long_t virqs;
+	struct dv_fence_req fence;
+	/*
+	 * Odd while the thread is between entering the guest and leaving
+	 * it (interrupts off): a fence request waits for it to change.
+	 */
+	unsigned long guest_seq;
+	int last_entry_cpu;	/* -1 before the first entry */
 	struct dv_hu_state hu;
 
 	/* Registration: the thread this vCPU belongs to. */
@@ -116,7 +145,8 @@ extern unsigned long dv_max_guest_bytes;
 
 /* dv_main.c */
 void dv_vm_put(struct dv_vm *vm);
-void dv_flush_vmid_local(u32 vmid);
+void dv_flush_vm_local(struct dv_vm *vm);
+void dv_flush_vm_everywhere(struct dv_vm *vm);
 
 /* dv_mem.c */
 int dv_gstage_init(struct dv_vm *vm);
@@ -127,6 +157,18 @@ void dv_regions_release(struct dv_vm *vm);
 
 /* dv_vcpu.c */
 int dv_create_vcpu(struct dv_vm *vm, unsigned long id);
+void dv_vcpu_kick(struct dv_vcpu *vcpu);
+
+/* dv_csrs.c */
+void dv_csrs_load(const struct duvisor_vcpu_csrs *c);
+void dv_csrs_save(struct duvisor_vcpu_csrs *c);
+long dv_csrs_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp);
+long dv_fp_ioctl(struct dv_vcpu *vcpu, unsigned int cmd, void __user *argp);
+long dv_inject_exception(struct dv_vcpu *vcpu, void __user *argp);
+
+/* dv_fence.c */
+long dv_remote_fence(struct dv_vm *vm, void __user *argp);
+void dv_fence_before_entry(struct dv_vcpu *vcpu);
 int dv_vcpu_module_init(void);
 void dv_vcpu_module_exit(void);
 

@@ -95,21 +95,35 @@ static int dv_vmid_alloc(u32 *vmid)
 	return 0;
 }
 
-void dv_flush_vmid_local(u32 vmid)
+/*
+ * Every translation of one VM on this hart: the G-stage ones, and the
+ * VS-stage ones, which hfence.gvma need not reach.  hfence.vvma takes
+ * its VMID from hgatp, so the VM's is put there for the moment.
+ */
+void dv_flush_vm_local(struct dv_vm *vm)
 {
-	unsigned long v = vmid;
+	unsigned long vmid = vm->vmid, hgatp;
 
+	hgatp = csr_swap(CSR_HGATP, vm->hgatp);
+	/* hfence.vvma zero, zero (funct7 0x11) */
+	asm volatile(".insn r 0x73, 0, 0x11, x0, x0, x0" : : : "memory");
+	csr_write(CSR_HGATP, hgatp);
 	/* hfence.gvma zero, vmid (funct7 0x31): every address of one VMID. */
 	if (dv_vmid_bits)
 		asm volatile(".insn r 0x73, 0, 0x31, x0, x0, %0"
-			     : : "r" (v) : "memory");
+			     : : "r" (vmid) : "memory");
 	else
 		asm volatile(".insn r 0x73, 0, 0x31, x0, x0, x0" : : : "memory");
 }
 
-static void dv_flush_vmid_ipi(void *arg)
+static void dv_flush_vm_ipi(void *vm)
 {
-	dv_flush_vmid_local((u32)(unsigned long)arg);
+	dv_flush_vm_local(vm);
+}
+
+void dv_flush_vm_everywhere(struct dv_vm *vm)
+{
+	on_each_cpu(dv_flush_vm_ipi, vm, 1);
 }
 
 static void dv_vm_free(struct kref *ref)
@@ -120,7 +134,7 @@ static void dv_vm_free(struct kref *ref)
 	 * Before the pages go back and the VMID is reused, no hart may keep
 	 * a translation of this VM.
 	 */
-	on_each_cpu(dv_flush_vmid_ipi, (void *)(unsigned long)vm->vmid, 1);
+	dv_flush_vm_everywhere(vm);
 	dv_regions_release(vm);
 	dv_gstage_free(vm);
 	if (dv_vmid_bits)
@@ -203,6 +217,8 @@ static long dv_vm_ioctl(struct file *file, unsigned int cmd,
 		return dv_vm_info(vm, argp);
 	case DUVISOR_CREATE_VCPU:
 		return dv_create_vcpu(vm, arg);
+	case DUVISOR_REMOTE_FENCE:
+		return dv_remote_fence(vm, argp);
 	}
 	return -ENOTTY;
 }
@@ -277,6 +293,10 @@ static long dv_get_info(void __user *argp)
 	info.edeleg_allowed = DUVISOR_EDELEG_ALLOWED;
 	info.ideleg_allowed = DUVISOR_IDELEG_ALLOWED;
 	info.run_size = DUVISOR_RUN_SIZE;
+	/* DV-Ext VMMs enter the guest themselves: nothing runs at entry. */
+	if (dv_mode == DUVISOR_MODE_TRAP)
+		info.features = DUVISOR_FEATURE_REMOTE_FENCE |
+				DUVISOR_FEATURE_INJECT_EXC;
 	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
 }
 

@@ -180,11 +180,6 @@ static bool dv_pages_contiguous(const struct dv_region *r)
 	return true;
 }
 
-static void dv_flush_ipi(void *arg)
-{
-	dv_flush_vmid_local((u32)(unsigned long)arg);
-}
-
 int dv_set_memory_region(struct dv_vm *vm,
 			 const struct duvisor_memory_region *ur)
 {
@@ -249,7 +244,7 @@ int dv_set_memory_region(struct dv_vm *vm,
 	vm->guest_bytes += r.size;
 	mutex_unlock(&vm->lock);
 	/* Harts may cache invalid G-stage entries of the new range. */
-	on_each_cpu(dv_flush_ipi, (void *)(unsigned long)vm->vmid, 1);
+	dv_flush_vm_everywhere(vm);
 	return 0;
 
 out_unpin:

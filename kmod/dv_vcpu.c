@@ -43,59 +43,13 @@ static_assert(DUVISOR_RUN_SIZE == PAGE_SIZE);
 #define DV_TRAP_HEDELEG	(BIT(EXC_INST_MISALIGNED) | BIT(EXC_BREAKPOINT) | \
 			 BIT(EXC_SYSCALL) | BIT(EXC_INST_PAGE_FAULT) | \
 			 BIT(EXC_LOAD_PAGE_FAULT) | BIT(EXC_STORE_PAGE_FAULT))
-#define DV_VIRQS	(BIT(IRQ_VS_SOFT) | BIT(IRQ_VS_TIMER) | BIT(IRQ_VS_EXT))
+/* In dv_vcpu.virqs: the interrupt was raised since the guest's last entry. */
+#define DV_VIRQ_RAISED(bits)	((bits) << 16)
 /* The guest reads time; other counters would leak the host's. */
 #define DV_HCOUNTEREN_TM	BIT(1)
 
 static LIST_HEAD(dv_registered);	/* one vCPU per thread */
 static DEFINE_MUTEX(dv_reg_lock);
-
-/*
- * vsie holds only the interrupts hideleg delegates; everything else in it
- * reads as zero and ignores writes.  Outside a run hideleg is the host's
- * (0 while KVM runs no VM), so the guest's vsie is moved with the
- * guest's delegation in place, or a save after an exit would lose it.
- */
-static void dv_vsie_write(unsigned long vsie)
-{
-	unsigned long hideleg = csr_swap(CSR_HIDELEG, DV_VIRQS);
-
-	csr_write(CSR_VSIE, vsie);
-	csr_write(CSR_HIDELEG, hideleg);
-}
-
-static unsigned long dv_vsie_read(void)
-{
-	unsigned long hideleg = csr_swap(CSR_HIDELEG, DV_VIRQS);
-	unsigned long vsie = csr_read(CSR_VSIE);
-
-	csr_write(CSR_HIDELEG, hideleg);
-	return vsie;
-}
-
-static void dv_csrs_load(const struct duvisor_vcpu_csrs *c)
-{
-	csr_write(CSR_VSSTATUS, c->vsstatus);
-	dv_vsie_write(c->vsie);
-	csr_write(CSR_VSTVEC, c->vstvec);
-	csr_write(CSR_VSSCRATCH, c->vsscratch);
-	csr_write(CSR_VSEPC, c->vsepc);
-	csr_write(CSR_VSCAUSE, c->vscause);
-	csr_write(CSR_VSTVAL, c->vstval);
-	csr_write(CSR_VSATP, c->vsatp);
-}
-
-static void dv_csrs_save(struct duvisor_vcpu_csrs *c)
-{
-	c->vsstatus = csr_read(CSR_VSSTATUS);
-	c->vsie = dv_vsie_read();
-	c->vstvec = csr_read(CSR_VSTVEC);
-	c->vsscratch = csr_read(CSR_VSSCRATCH);
-	c->vsepc = csr_read(CSR_VSEPC);
-	c->vscause = csr_read(CSR_VSCAUSE);
-	c->vstval = csr_read(CSR_VSTVAL);
-	c->vsatp = csr_read(CSR_VSATP);
-}
 
 /*
  * Arriving on a hart: whatever ran here last (a KVM guest whose VMID
@@ -105,7 +59,7 @@ static void dv_vcpu_sched_in(struct preempt_notifier *pn, int cpu)
 {
 	struct dv_vcpu *vcpu = container_of(pn, struct dv_vcpu, pn);
 
-	dv_flush_vmid_local(vcpu->vm->vmid);
+	dv_flush_vm_local(vcpu->vm);
 	if (dv_mode == DUVISOR_MODE_DVEXT)
 		dv_dvext_sched_in(vcpu, cpu);
 	else
@@ -122,7 +76,7 @@ static void dv_vcpu_sched_out(struct preempt_notifier *pn,
 		dv_dvext_sched_out(vcpu);
 	else
 		dv_csrs_save(&vcpu->csrs);
-	dv_flush_vmid_local(vcpu->vm->vmid);
+	dv_flush_vm_local(vcpu->vm);
 }
 
 static struct preempt_ops dv_preempt_ops = {
@@ -318,6 +272,34 @@ static u64 dv_read_guest_insn(struct dv_ctx *c)
 	return fault ? 0 : lo | hi << 16;
 }
 
+/*
+ * VSSIP is the one virtual interrupt the guest changes itself (through
+ * sip): it clears it once it has taken the interrupt, and its view is
+ * kept, unless SET_IRQ raised VSSIP again since the entry.  That raise
+ * is an IPI the guest has not seen (its handler may have looked for IPI
+ * messages before the sender posted one), and dropping it loses the IPI
+ * for good: a 2-vCPU Linux guest stopped with a wakeup queued for a CPU
+ * that was never told.
+ */
+static void dv_sync_vssip(struct dv_vcpu *vcpu, unsigned long entry_hvip,
+			  unsigned long exit_hvip)
+{
+	const unsigned long ssip = BIT(IRQ_VS_SOFT);
+	long old;
+
+	if ((entry_hvip & ssip) == (exit_hvip & ssip))
+		return;
+	if (exit_hvip & ssip) {
+		atomic_long_or(ssip, &vcpu->virqs);
+		return;
+	}
+	old = atomic_long_read(&vcpu->virqs);
+	do {
+		if (old & DV_VIRQ_RAISED(ssip))
+			return;
+	} while (!atomic_long_try_cmpxchg(&vcpu->virqs, &old, old & ~ssip));
+}
+
 /* One guest entry and exit; interrupts off, the vCPU's thread current. */
 static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 {
@@ -346,10 +328,16 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	c->guest_hstatus = (csr_read(CSR_HSTATUS) & HSTATUS_VSXL) |
 			   HSTATUS_SPV | HSTATUS_VTW |
 			   (c->guest_hstatus & HSTATUS_SPVP);
-	hvip = READ_ONCE(vcpu->hvip) & DV_VIRQS;
+	/* From here on, a raise is one the guest has not seen. */
+	hvip = atomic_long_fetch_andnot(DV_VIRQ_RAISED(DV_VIRQS), &vcpu->virqs) &
+	       DV_VIRQS;
 
 	/* KVM reloads its own on vcpu_load: these are ours until the exit. */
 	csr_write(CSR_HGATP, vcpu->vm->hgatp);
+	WRITE_ONCE(vcpu->guest_seq, vcpu->guest_seq + 1);
+	/* Pairs with dv_remote_fence: it sees us in the guest, or we it. */
+	smp_mb();
+	dv_fence_before_entry(vcpu);
 	csr_write(CSR_HTIMEDELTA, 0);
 	csr_write(CSR_HENVCFG, 0);
 	csr_write(CSR_HVIP, hvip);
@@ -363,6 +351,8 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	scounteren = csr_swap(CSR_SCOUNTEREN, vcpu->csrs.scounteren);
 
 	dv_switch_to(c);
+	/* Out of the guest: a waiting dv_remote_fence may go on. */
+	smp_store_release(&vcpu->guest_seq, vcpu->guest_seq + 1);
 
 	if (guest_fp) {
 		/* The FS the host had, once the registers are back. */
@@ -384,9 +374,7 @@ static void dv_enter_guest(struct dv_vcpu *vcpu, struct duvisor_trap *trap)
 	csr_write(CSR_HEDELEG, hedeleg);
 	csr_write(CSR_HIDELEG, hideleg);
 	csr_write(CSR_HCOUNTEREN, hcounteren);
-	/* The guest clears VSSIP itself (through sip): keep its view. */
-	if ((hvip & BIT(IRQ_VS_SOFT)) && !(csr_read(CSR_HVIP) & BIT(IRQ_VS_SOFT)))
-		clear_bit(IRQ_VS_SOFT, &vcpu->hvip);
+	dv_sync_vssip(vcpu, hvip, csr_read(CSR_HVIP));
 	/*
 	 * With hideleg back to the host's (0 without KVM VMs), a pending
 	 * VS interrupt the guest enabled in vsie (that is hie) would trap
@@ -463,10 +451,21 @@ static long dv_vcpu_run(struct dv_vcpu *vcpu)
 	return ret;
 }
 
+/* Out of the guest if it runs there (an IPI), and back in by itself. */
+void dv_vcpu_kick(struct dv_vcpu *vcpu)
+{
+	struct task_struct *task;
+
+	mutex_lock(&dv_reg_lock);
+	task = vcpu->task;
+	if (task && task != current)
+		kick_process(task);
+	mutex_unlock(&dv_reg_lock);
+}
+
 static long dv_set_irq(struct dv_vcpu *vcpu, void __user *argp)
 {
 	struct duvisor_irq irq;
-	struct task_struct *task;
 
 	if (copy_from_user(&irq, argp, sizeof(irq)))
 		return -EFAULT;
@@ -477,86 +476,19 @@ static long dv_set_irq(struct dv_vcpu *vcpu, void __user *argp)
 	if (dv_mode != DUVISOR_MODE_TRAP)
 		return -EOPNOTSUPP;
 	if (irq.level)
-		set_bit(irq.irq, &vcpu->hvip);
+		atomic_long_or(BIT(irq.irq) | DV_VIRQ_RAISED(BIT(irq.irq)),
+			       &vcpu->virqs);
 	else
-		clear_bit(irq.irq, &vcpu->hvip);
+		atomic_long_andnot(BIT(irq.irq), &vcpu->virqs);
 	/*
-	 * A running guest sees hvip only at its next entry: the IPI makes
-	 * it exit (a host interrupt) and re-enter with the new value.
+	 * A running guest sees hvip only at its next entry: the kick makes
+	 * it exit (a host interrupt) and re-enter with the new value.  The
+	 * barrier: a thread about to enter either sees the new value or is
+	 * seen running and kicked.
 	 */
-	mutex_lock(&dv_reg_lock);
-	task = vcpu->task;
-	if (task && task != current)
-		kick_process(task);
-	mutex_unlock(&dv_reg_lock);
+	smp_mb__after_atomic();
+	dv_vcpu_kick(vcpu);
 	return 0;
-}
-
-static long dv_csrs_ioctl(struct dv_vcpu *vcpu, unsigned int cmd,
-			  void __user *argp)
-{
-	struct duvisor_vcpu_csrs c;
-	long ret = 0;
-	int i;
-
-	if (cmd == DUVISOR_SET_CSRS) {
-		if (copy_from_user(&c, argp, sizeof(c)))
-			return -EFAULT;
-		for (i = 0; i < ARRAY_SIZE(c.reserved); i++)
-			if (c.reserved[i])
-				return -EINVAL;
-	}
-	mutex_lock(&vcpu->lock);
-	/* A bound vCPU's CSRs live on its thread's hart. */
-	if (vcpu->task && vcpu->task != current) {
-		ret = -EBUSY;
-		goto out;
-	}
-	preempt_disable();
-	if (cmd == DUVISOR_SET_CSRS) {
-		vcpu->csrs = c;
-		if (vcpu->task && dv_mode == DUVISOR_MODE_TRAP)
-			dv_csrs_load(&vcpu->csrs);
-	} else {
-		if (vcpu->task && dv_mode == DUVISOR_MODE_TRAP)
-			dv_csrs_save(&vcpu->csrs);
-		c = vcpu->csrs;
-	}
-	preempt_enable();
-	if (cmd == DUVISOR_GET_CSRS && copy_to_user(argp, &c, sizeof(c)))
-		ret = -EFAULT;
-out:
-	mutex_unlock(&vcpu->lock);
-	return ret;
-}
-
-/*
- * The guest's FP registers are in memory whenever no run is going on
- * (they are swapped with interrupts off), so the vCPU lock is enough.
- */
-static long dv_fp_ioctl(struct dv_vcpu *vcpu, unsigned int cmd,
-			void __user *argp)
-{
-	struct duvisor_fp_regs r;
-
-	static_assert(sizeof(r.f) == sizeof(vcpu->guest_fp.f));
-	if (cmd == DUVISOR_SET_FP_REGS) {
-		if (copy_from_user(&r, argp, sizeof(r)))
-			return -EFAULT;
-		if (r.reserved)
-			return -EINVAL;
-		mutex_lock(&vcpu->lock);
-		memcpy(vcpu->guest_fp.f, r.f, sizeof(r.f));
-		vcpu->guest_fp.fcsr = r.fcsr;
-		mutex_unlock(&vcpu->lock);
-		return 0;
-	}
-	memset(&r, 0, sizeof(r));
-	mutex_lock(&vcpu->lock);
-	memcpy(r.f, vcpu->guest_fp.f, sizeof(r.f));
-	r.fcsr = vcpu->guest_fp.fcsr;
-	mutex_unlock(&vcpu->lock);
-	return copy_to_user(argp, &r, sizeof(r)) ? -EFAULT : 0;
 }
 
 static long dv_vcpu_ioctl(struct file *file, unsigned int cmd,
@@ -584,6 +516,8 @@ static long dv_vcpu_ioctl(struct file *file, unsigned int cmd,
 	case DUVISOR_GET_FP_REGS:
 	case DUVISOR_SET_FP_REGS:
 		return dv_fp_ioctl(vcpu, cmd, (void __user *)arg);
+	case DUVISOR_INJECT_EXCEPTION:
+		return dv_inject_exception(vcpu, (void __user *)arg);
 	}
 	return -ENOTTY;
 }
@@ -626,6 +560,8 @@ int dv_create_vcpu(struct dv_vm *vm, unsigned long id)
 	}
 	kref_init(&vcpu->ref);
 	mutex_init(&vcpu->lock);
+	raw_spin_lock_init(&vcpu->fence.lock);
+	vcpu->last_entry_cpu = -1;
 	INIT_LIST_HEAD(&vcpu->reg_node);
 	vcpu->vm = vm;
 	vcpu->id = id;

@@ -67,7 +67,8 @@ __asm__(
 	"	.balign 4\n"
 	"	.option push\n"
 	"	.option norvc\n"
-	"	.globl	guest_start, guest_bench\n"	/* dvext-kmod-threads.c too */
+	"	.globl	guest_start, guest_bench, guest_spin, guest_exc\n"
+	"	.globl	guest_exc_csr, guest_exc_handler\n"	/* the other files */
 	"guest_start:\n"
 	"	lla	t0, guest_handler\n"
 	"	csrw	stvec, t0\n"
@@ -121,6 +122,24 @@ __asm__(
 	"	fmv.x.d	a0, f5\n"
 	"	ecall\n"
 	"4:	j	4b\n"
+	"guest_spin:\n"
+	"	j	guest_spin\n"
+	"guest_exc:\n"				/* dvext-kmod-requests.c */
+	"	lla	t0, guest_exc_handler\n"
+	"	csrw	stvec, t0\n"
+	"guest_exc_csr:\n"
+	"	csrr	t1, 0x680\n"		/* hgatp: a virtual instruction */
+	"	li	a7, 0x0A000005\n"	/* not reached if it was raised */
+	"	ecall\n"
+	"	.balign 4\n"
+	"guest_exc_handler:\n"
+	"	csrr	a0, scause\n"
+	"	csrr	a1, stval\n"
+	"	csrr	a2, sepc\n"
+	"	csrr	a3, sstatus\n"
+	"	li	a7, 0x0A000006\n"
+	"	ecall\n"
+	"5:	j	5b\n"
 	"guest_end:\n"
 	"	.option pop\n"
 	"	.text\n");
@@ -513,6 +532,8 @@ int main(int argc, char **argv)
 	test_smp_and_signals();
 	test_kvm_coexistence();
 	test_create_destroy_loop();
+	test_remote_fence();
+	test_inject_exception();
 	if (bench) {
 		bench_duvisor(bench);
 		bench_kvm(bench);

@@ -14,12 +14,15 @@
 #define REPORT_EXT	0x0A000001	/* the guest's "here is a value" call */
 #define IRQ_EXT		0x0A000002	/* the guest's interrupt handler */
 #define BENCH_EXT	0x0A000003
+#define NO_EXC_EXT	0x0A000005	/* the exception was not raised */
+#define EXC_EXT		0x0A000006	/* the guest's exception handler */
 #define WFI_INSN	0x10500073u
 #define CAUSE_IRQ	(1ULL << 63)
 
 /* The guest's labels (dvext-kmod-test.c). */
 extern const uint32_t guest_start[], guest_ecall[], guest_handler[], guest_bench[], guest_fp[],
-	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_end[];
+	guest_sw[], guest_lw[], guest_clw[], guest_wfi[], guest_spin[], guest_exc[],
+	guest_exc_csr[], guest_exc_handler[], guest_end[];
 
 #define GOFF(sym) ((uint64_t)((const char *)(sym) - (const char *)guest_start))
 
@@ -44,6 +47,10 @@ void test_smp_and_signals(void);
 void test_kvm_coexistence(void);
 void test_create_destroy_loop(void);
 void bench_duvisor(long n);
+
+/* dvext-kmod-requests.c */
+void test_remote_fence(void);
+void test_inject_exception(void);
 
 /* dvext-kmod-kvm.c */
 int bench_kvm(long n);

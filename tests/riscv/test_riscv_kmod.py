@@ -17,14 +17,12 @@ DUVISOR_KMOD_BENCH=N sets the number of exits per round-trip measurement
 
 import os
 import re
-import shlex
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = ROOT / "tests" / "riscv"
+from test_riscv_boot import HERE, ROOT, built
+
 BENCH = int(os.environ.get("DUVISOR_KMOD_BENCH", "2000"))
 
 pytestmark = pytest.mark.timeout(3600)
@@ -54,10 +52,7 @@ class Results:
 
 @pytest.fixture(scope="module")
 def results():
-    out = subprocess.run([str(HERE / "build-kmod-test")], check=True,
-                         stdout=subprocess.PIPE, text=True, cwd=ROOT).stdout
-    fx = dict(shlex.split(line)[0].split("=", 1)
-              for line in out.splitlines() if "=" in line)
+    fx = built("build-kmod-test")
     proc = subprocess.run(
         [str(HERE / "run-in-rv-host"), "--timeout", "900", "--", "sh",
          str(HERE / "kmod-scenario"), fx["kmod"], fx["kmod_test"], str(BENCH)],
@@ -117,6 +112,33 @@ def test_delegation_vcpus_and_registration(results):
     expect(results, "run.", ["run.unregistered", "run.other-thread",
                              "run.immediate-exit"])
     expect(results, "smp.", ["smp.two-vcpus-concurrently"])
+
+
+def test_remote_fence(results):
+    """DUVISOR_REMOTE_FENCE: bad requests refused; a request runs once at
+    the target's next entry (merged ones too), a target in the guest is
+    kicked and fenced without an exit to user space."""
+    expect(results, "fence.", [
+        "fence.feature", "fence.bad-kind", "fence.kind-too-big", "fence.flags",
+        "fence.reserved", "fence.i-with-range", "fence.vvma-with-asid",
+        "fence.asid-too-big", "fence.range-wraps", "fence.no-such-vcpu",
+        "fence.base-too-big", "fence.id-wraps", "fence.bad-pointer",
+        "fence.posted", "fence.run-at-next-entry", "fence.only-once",
+        "fence.all-vcpus", "fence.running-target", "fence.spinner-stopped",
+        "fence.all-vcpus-honoured"])
+
+
+def test_exception_injection(results):
+    """DUVISOR_INJECT_EXCEPTION: bad causes refused; a guest reading hgatp
+    (a virtual instruction) gets an illegal instruction in its own handler
+    with the instruction in stval and its pc in sepc."""
+    expect(results, "inject.", [
+        "inject.feature", "inject.bad-cause-0x16", "inject.bad-cause-0xa",
+        "inject.bad-cause-0x8000000000000002", "inject.reserved",
+        "inject.bad-pointer", "inject.other-thread",
+        "inject.virtual-instruction.stval", "inject.pc-at-handler",
+        "inject.guest-took-it", "inject.guest-scause", "inject.guest-stval",
+        "inject.guest-sepc", "inject.guest-sstatus"])
 
 
 def test_kvm_and_duvisor_guests_share_a_hart(results):

@@ -20,6 +20,12 @@
 #include "riscv/insn.h"
 #include "riscv/layout.h"
 
+/* Exception causes (scause) the VMM raises in a guest. */
+#define RISCV_EXC_INSN_ACCESS   1
+#define RISCV_EXC_ILLEGAL_INSN  2
+#define RISCV_EXC_LOAD_ACCESS   5
+#define RISCV_EXC_STORE_ACCESS  7
+
 /* Queue notifications absorbed without leaving the vCPU loop. */
 #define DVEXT_MAX_IOEVENTFDS 64
 
@@ -84,7 +90,6 @@ struct accel_vcpu {
 	uint64_t start_pc, start_opaque;
 	bool ipi_pending;                /* VSSIP raised since the last WFI */
 	bool ext_level;                  /* the PLIC context's output */
-	bool fence_pending;              /* a remote fence asked for */
 	bool exit_requested;
 
 	/* The vCPU thread's own. */

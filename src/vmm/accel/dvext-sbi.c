@@ -267,16 +267,17 @@ static void send_ipi(struct accel_vcpu *from, struct accel_vcpu *to)
 }
 
 /*
- * A remote fence: the target leaves the guest (the module kicks it on
- * any SET_IRQ; lowering VSEIP to its current level changes nothing for
- * the guest) and is marked for a full fence at its next entry.
+ * A remote fence without the module's DUVISOR_REMOTE_FENCE (DV-Ext mode,
+ * or an older module): the target only leaves the guest (the module
+ * kicks it on any SET_IRQ; setting VSEIP to its current level changes
+ * nothing for the guest).  That fences on QEMU TCG, which flushes its TLB
+ * at every world switch, not on hardware.
  */
-static void request_fence(struct accel_vcpu *from, struct accel_vcpu *to)
+static void kick_for_fence(struct accel_vcpu *from, struct accel_vcpu *to)
 {
 	if (to == from)
 		return;
 	pthread_mutex_lock(&to->lock);
-	to->fence_pending = true;
 	dvext_set_irq(to, DUVISOR_VIRQ_VS_EXT, to->ext_level);
 	pthread_mutex_unlock(&to->lock);
 }
@@ -346,17 +347,40 @@ static int64_t base_call(uint64_t fn, uint64_t arg, uint64_t *value)
 	}
 }
 
+/*
+ * SBI RFENCE (a0 hart mask, a1 base, a2 start, a3 size, a4 ASID): the
+ * module runs the fences on each target before its next entry and
+ * returns once none is in the guest without them.  Hart ids are vCPU ids.
+ */
 static int64_t rfence_call(struct accel_vcpu *vcpu, uint64_t fn,
 			   const __u64 *a)
 {
+	struct duvisor_fence f = { .vcpu_mask = a[0], .vcpu_base = a[1] };
+
 	switch (fn) {
 	case SBI_RFENCE_FENCE_I:
-	case SBI_RFENCE_SFENCE_VMA:
+		f.kind = DUVISOR_FENCE_I;
+		break;
 	case SBI_RFENCE_SFENCE_VMA_ASID:
-		return for_each_hart(vcpu, a[0], a[1], request_fence);
+		f.asid = a[4];
+		/* fall through */
+	case SBI_RFENCE_SFENCE_VMA:
+		f.kind = fn == SBI_RFENCE_SFENCE_VMA ? DUVISOR_FENCE_VVMA :
+			 DUVISOR_FENCE_VVMA_ASID;
+		f.start = a[2];
+		f.size = a[3];
+		if (f.size != UINT64_MAX && f.start + f.size < f.start)
+			return SBI_ERR_INVALID_ADDRESS;
+		break;
 	default:
 		return SBI_ERR_NOT_SUPPORTED;
 	}
+	if (!(vcpu->vm->acc->info.features & DUVISOR_FEATURE_REMOTE_FENCE))
+		return for_each_hart(vcpu, a[0], a[1], kick_for_fence);
+	if (ioctl(vcpu->vm->fd, DUVISOR_REMOTE_FENCE, &f) == 0)
+		return SBI_SUCCESS;
+	/* Hart ids (checked by the module against its vCPUs) or the ASID. */
+	return errno == EINVAL ? SBI_ERR_INVALID_PARAM : SBI_ERR_FAILED;
 }
 
 enum dvext_sbi_result dvext_sbi_call(struct accel_vcpu *vcpu)

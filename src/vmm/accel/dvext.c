@@ -403,28 +403,61 @@ static void error_exit(struct accel_exit *exit, const struct duvisor_trap *t)
 	exit->error.data0 = t->gpa ? t->gpa : t->stval;
 }
 
+/* An exit neither we nor the guest can handle: the VM stops. */
+static int cannot_take(struct accel_vcpu *vcpu, struct accel_exit *exit)
+{
+	const struct duvisor_trap *t = &vcpu->run->trap;
+
+	vmm_error("vCPU %u: exception %#llx at %#llx (tval %#llx) that the guest cannot take",
+		  vcpu->index, t->scause, t->sepc, t->stval);
+	error_exit(exit, t);
+	return 1;
+}
+
+/*
+ * What the VMM does not emulate, the guest gets as the hart would raise
+ * it (an illegal instruction, an access fault), in its own trap handler:
+ * a real CPU does not stop the machine for it either.  Returns 0 to
+ * re-enter the guest, 1 when exit is filled for the VMM (a module
+ * without DUVISOR_INJECT_EXCEPTION, or DV-Ext mode: the VM stops).
+ */
+static int guest_exception(struct accel_vcpu *vcpu, struct accel_exit *exit,
+			   uint64_t cause, uint64_t tval)
+{
+	const struct duvisor_trap *t = &vcpu->run->trap;
+	struct duvisor_exception e = { .cause = cause, .tval = tval };
+
+	if (!(vcpu->vm->acc->info.features & DUVISOR_FEATURE_INJECT_EXC) ||
+	    ioctl(vcpu->fd, DUVISOR_INJECT_EXCEPTION, &e) < 0)
+		return cannot_take(vcpu, exit);
+	vmm_debug("vCPU %u: exception %#llx at %#llx (tval %#llx) raised as %llu in the guest",
+		  vcpu->index, t->scause, t->sepc, t->stval,
+		  (unsigned long long)cause);
+	return 0;
+}
+
 /* A load or store on an address outside RAM: decode it for the bus.
- * Returns true if the exit goes to the VMM, false if absorbed. */
-static bool mmio_exit(struct accel_vcpu *vcpu, struct accel_exit *exit)
+ * Returns 0 if absorbed, 1 if exit is filled for the VMM. */
+static int mmio_exit(struct accel_vcpu *vcpu, struct accel_exit *exit)
 {
 	const struct duvisor_trap *t = &vcpu->run->trap;
 	struct riscv_mmio_access *a = &vcpu->mmio;
 	uint64_t value;
 
+	/* An FP or atomic access to a device: no bus takes it. */
 	if (!riscv_decode_mmio(t->insn, a) ||
-	    a->write != (t->scause == DUVISOR_EXC_STORE_GUEST_PF)) {
-		vmm_error("vCPU %u: MMIO at %#llx by instruction %#llx, which is not an integer load or store",
-			  vcpu->index, t->gpa, t->insn);
-		error_exit(exit, t);
-		return true;
-	}
+	    a->write != (t->scause == DUVISOR_EXC_STORE_GUEST_PF))
+		return guest_exception(vcpu, exit,
+				       t->scause == DUVISOR_EXC_STORE_GUEST_PF ?
+				       RISCV_EXC_STORE_ACCESS :
+				       RISCV_EXC_LOAD_ACCESS, t->stval);
 	if (a->write) {
 		value = vcpu->run->regs[a->reg];
 		for (uint32_t i = 0; i < a->len; i++)
 			vcpu->mmio_data[i] = (uint8_t)(value >> (8 * i));
 		if (absorb_write(vcpu->vm, t->gpa, a->len, value)) {
 			vcpu->run->pc += a->insn_len;
-			return false;
+			return 0;
 		}
 	} else {
 		memset(vcpu->mmio_data, 0, sizeof(vcpu->mmio_data));
@@ -435,7 +468,7 @@ static bool mmio_exit(struct accel_vcpu *vcpu, struct accel_exit *exit)
 	exit->mmio.len = a->len;
 	exit->mmio.write = a->write;
 	exit->mmio.data = vcpu->mmio_data;
-	return true;
+	return 1;
 }
 
 static void sbi_exit(struct accel_vcpu *vcpu, struct accel_exit *exit)
@@ -464,7 +497,8 @@ static int interrupted(struct accel_exit *exit)
 /*
  * A virtual-instruction exit: WFI (hstatus.VTW) waits for an interrupt;
  * reads of the cycle and instret counters (hcounteren has only time)
- * return time.  Anything else stops the VM.
+ * return time.  Anything else (a hypervisor CSR, an H instruction) is an
+ * illegal instruction for the guest, as on a CPU without them.
  */
 static int virtual_instruction(struct accel_vcpu *vcpu, struct accel_exit *exit)
 {
@@ -484,10 +518,7 @@ static int virtual_instruction(struct accel_vcpu *vcpu, struct accel_exit *exit)
 		vcpu->run->pc += 4;
 		return 0;
 	}
-	vmm_error("vCPU %u: virtual instruction %#x at %#llx",
-		  vcpu->index, insn, t->sepc);
-	error_exit(exit, t);
-	return 1;
+	return guest_exception(vcpu, exit, RISCV_EXC_ILLEGAL_INSN, insn);
 }
 
 /*
@@ -498,12 +529,13 @@ static int handle_trap(struct accel_vcpu *vcpu, struct accel_exit *exit)
 {
 	const struct duvisor_trap *t = &vcpu->run->trap;
 
-	if (vcpu->run->exit_reason != DUVISOR_EXIT_TRAP) {
-		vmm_error("vCPU %u: exception %#llx at %#llx (tval %#llx) that the guest cannot take",
-			  vcpu->index, t->scause, t->sepc, t->stval);
-		error_exit(exit, t);
-		return 1;
-	}
+	/* Not delegated to the guest (an illegal instruction, a misaligned
+	 * access): it takes it all the same, with the hart's cause. */
+	if (vcpu->run->exit_reason != DUVISOR_EXIT_TRAP)
+		return t->scause < 64 &&
+		       ((1ull << t->scause) & DUVISOR_EXC_INJECTABLE) ?
+		       guest_exception(vcpu, exit, t->scause, t->stval) :
+		       cannot_take(vcpu, exit);
 	switch (t->scause) {
 	case DUVISOR_EXC_VS_ECALL:
 		switch (dvext_sbi_call(vcpu)) {
@@ -519,14 +551,13 @@ static int handle_trap(struct accel_vcpu *vcpu, struct accel_exit *exit)
 		return 0;
 	case DUVISOR_EXC_LOAD_GUEST_PF:
 	case DUVISOR_EXC_STORE_GUEST_PF:
-		return mmio_exit(vcpu, exit) ? 1 : 0;
+		return mmio_exit(vcpu, exit);
 	case DUVISOR_EXC_VIRTUAL_INST:
 		return virtual_instruction(vcpu, exit);
 	default:
-		vmm_error("vCPU %u: guest page fault fetching at %#llx",
-			  vcpu->index, t->gpa);
-		error_exit(exit, t);
-		return 1;
+		/* A fetch outside RAM: nothing executes from devices. */
+		return guest_exception(vcpu, exit, RISCV_EXC_INSN_ACCESS,
+				       t->stval);
 	}
 }
 

@@ -43,6 +43,8 @@ const struct rule sandbox_dvext_main_rules[] = {
 	ALLOW_IOCTL(DUVISOR_RUN),
 	ALLOW_IOCTL(DUVISOR_GET_CSRS),
 	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+	ALLOW_IOCTL(DUVISOR_REMOTE_FENCE),
+	ALLOW_IOCTL(DUVISOR_INJECT_EXCEPTION),
 	ALLOW(timer_settime),
 };
 const size_t sandbox_dvext_nmain_rules = ARRAY_SIZE(sandbox_dvext_main_rules);
@@ -55,6 +57,10 @@ const struct rule sandbox_dvext_vcpu_rules[] = {
 	/* WFI reads the guest's sie; an HSM start resets its CSRs. */
 	ALLOW_IOCTL(DUVISOR_GET_CSRS),
 	ALLOW_IOCTL(DUVISOR_SET_CSRS),
+	/* SBI RFENCE, on the VM's fd. */
+	ALLOW_IOCTL(DUVISOR_REMOTE_FENCE),
+	/* What the VMM does not emulate, the guest takes as an exception. */
+	ALLOW_IOCTL(DUVISOR_INJECT_EXCEPTION),
 };
 const size_t sandbox_dvext_nvcpu_rules = ARRAY_SIZE(sandbox_dvext_vcpu_rules);
 

@@ -33,6 +33,7 @@
 #define SBI_ERR_FAILED          (-1)
 #define SBI_ERR_NOT_SUPPORTED   (-2)
 #define SBI_ERR_INVALID_PARAM   (-3)
+#define SBI_ERR_INVALID_ADDRESS (-5)
 #define SBI_ERR_ALREADY_AVAILABLE (-6)
 
 /* One DBCN write copies at most this much: the guest retries the rest,

@@ -10,7 +10,9 @@
  *
  * Versioning: DUVISOR_GET_API_VERSION returns DUVISOR_API_VERSION; a
  * module with another major number is incompatible.  Structures only
- * grow at their end, and their reserved fields must be zero.
+ * grow at their end, and their reserved fields must be zero.  Requests
+ * added since version 1 first appeared are announced in
+ * struct duvisor_info.features (0 from a module that predates them).
  */
 #ifndef _UAPI_LINUX_DUVISOR_H
 #define _UAPI_LINUX_DUVISOR_H
@@ -49,6 +51,14 @@
 					 (1ULL << DUVISOR_IRQ_U_TIMER) | \
 					 (1ULL << DUVISOR_IRQ_U_EXT))
 
+/*
+ * Synchronous exceptions DUVISOR_INJECT_EXCEPTION can raise in a guest:
+ * those a VS-mode guest takes itself (misaligned, access faults, illegal
+ * instruction, breakpoint, ecall from VU-mode, page faults), by cause.
+ */
+#define DUVISOR_EXC_INJECTABLE		(0x1ffULL | (1ULL << 12) | \
+					 (1ULL << 13) | (1ULL << 15))
+
 /* Virtual interrupts a vCPU can be given (bits of hvip). */
 #define DUVISOR_VIRQ_VS_SOFT		2
 #define DUVISOR_VIRQ_VS_TIMER		6
@@ -66,8 +76,13 @@ struct duvisor_info {
 	__u64 edeleg_allowed;	/* DUVISOR_EDELEG_ALLOWED */
 	__u64 ideleg_allowed;	/* DUVISOR_IDELEG_ALLOWED */
 	__u32 run_size;		/* bytes to mmap from a vCPU fd */
-	__u32 reserved[7];
+	__u32 features;		/* DUVISOR_FEATURE_* */
+	__u32 reserved[6];
 };
+
+/* struct duvisor_info.features: requests added to API version 1. */
+#define DUVISOR_FEATURE_REMOTE_FENCE	(1U << 0)	/* DUVISOR_REMOTE_FENCE */
+#define DUVISOR_FEATURE_INJECT_EXC	(1U << 1)	/* DUVISOR_INJECT_EXCEPTION */
 
 /* Guest memory: user memory pinned by the module for the VM's life. */
 struct duvisor_memory_region {
@@ -94,6 +109,44 @@ struct duvisor_vm_info {
 struct duvisor_irq {
 	__u32 irq;		/* DUVISOR_VIRQ_* */
 	__u32 level;		/* 1 raise, 0 lower */
+};
+
+/*
+ * DUVISOR_REMOTE_FENCE: fences the target vCPUs execute before they next
+ * enter the guest (SBI RFENCE).  The call returns once no target is
+ * still in the guest without them.
+ */
+#define DUVISOR_FENCE_I			1	/* fence.i */
+#define DUVISOR_FENCE_VVMA		2	/* hfence.vvma, every ASID */
+#define DUVISOR_FENCE_VVMA_ASID		3	/* hfence.vvma, one ASID */
+#define DUVISOR_FENCE_ALL_VCPUS		(~0ULL)	/* vcpu_base: every vCPU */
+#define DUVISOR_FENCE_ASID_LIMIT	(1ULL << 16)
+
+struct duvisor_fence {
+	__u32 kind;		/* DUVISOR_FENCE_* */
+	__u32 flags;		/* none defined: 0 */
+	__u64 vcpu_mask;	/* bit n: the vCPU with id vcpu_base + n */
+	__u64 vcpu_base;	/* or DUVISOR_FENCE_ALL_VCPUS (mask ignored) */
+	/*
+	 * VVMA kinds: the guest virtual range, size 0 or ~0 for all of it
+	 * (SBI's convention); 0 for FENCE_I.
+	 */
+	__u64 start;
+	__u64 size;
+	__u64 asid;		/* VVMA_ASID: below DUVISOR_FENCE_ASID_LIMIT; else 0 */
+	__u64 reserved[2];
+};
+
+/*
+ * DUVISOR_INJECT_EXCEPTION: the guest takes a synchronous exception
+ * before its next instruction, as the hart would raise it: vsepc = the
+ * run page's pc, vscause, vstval, vsstatus.SPP/SPIE/SIE updated, VS-mode,
+ * and the run page's pc set to vstvec's base.
+ */
+struct duvisor_exception {
+	__u64 cause;		/* in DUVISOR_EXC_INJECTABLE */
+	__u64 tval;		/* vstval */
+	__u64 reserved[2];
 };
 
 /* The guest's VS-level CSRs (and scounteren, which VS-mode sees as is). */
@@ -160,7 +213,8 @@ struct duvisor_run {
 	/* Statistics, cumulative for this vCPU. */
 	__u64 stat_exits;	/* exits to user space */
 	__u64 stat_host_irqs;	/* host interrupts taken while in the guest */
-	__u64 reserved[16];
+	__u64 stat_fences;	/* entries that first ran requested fences */
+	__u64 reserved[15];
 };
 
 #define DUVISOR_RUN_SIZE		4096
@@ -176,6 +230,8 @@ struct duvisor_run {
 #define DUVISOR_GET_VM_INFO		_IOR(DUVISOR_IO, 0x12, struct duvisor_vm_info)
 /* Argument: the vCPU id, below max_vcpus; returns a vCPU fd. */
 #define DUVISOR_CREATE_VCPU		_IO(DUVISOR_IO, 0x13)
+/* Trap mode; DUVISOR_FEATURE_REMOTE_FENCE. */
+#define DUVISOR_REMOTE_FENCE		_IOW(DUVISOR_IO, 0x14, struct duvisor_fence)
 
 /* vCPU fd */
 /* Binds the calling thread to the vCPU (DV-Ext: sets its hstatus.HU). */
@@ -189,5 +245,7 @@ struct duvisor_run {
 #define DUVISOR_SET_CSRS		_IOW(DUVISOR_IO, 0x25, struct duvisor_vcpu_csrs)
 #define DUVISOR_GET_FP_REGS		_IOR(DUVISOR_IO, 0x26, struct duvisor_fp_regs)
 #define DUVISOR_SET_FP_REGS		_IOW(DUVISOR_IO, 0x27, struct duvisor_fp_regs)
+/* Trap mode, not from another thread than the bound one; _INJECT_EXC. */
+#define DUVISOR_INJECT_EXCEPTION	_IOW(DUVISOR_IO, 0x28, struct duvisor_exception)
 
 #endif /* _UAPI_LINUX_DUVISOR_H */
