@@ -148,6 +148,11 @@ int image_file_read(const struct image_file *img, uint64_t off, void *dst,
 	return 0;
 }
 
+const char *image_file_strerror(int r)
+{
+	return r == -EIO ? "the file is shorter than it said" : strerror(-r);
+}
+
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;

@@ -51,6 +51,8 @@ int image_file_init(int fd, uint64_t max_size, struct image_file *out);
  * shrank since image_file_init), else 0 or -errno. */
 int image_file_read(const struct image_file *img, uint64_t off, void *dst,
 		    size_t len);
+/* What an image_file_read() error means, for messages. */
+const char *image_file_strerror(int r);
 
 /*
  * pthread_create() with the VMM's stack size: 1 MiB, not glibc's 8 MiB.

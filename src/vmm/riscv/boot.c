@@ -86,8 +86,7 @@ static int read_into(const struct guest_mem *mem, uint64_t gpa,
 	r = image_file_read(img, 0, dst, img->size);
 	if (r < 0)
 		snprintf(err, errlen, "cannot read the %s: %s", what,
-			 r == -EIO ? "the file is shorter than it said" :
-			 strerror(-r));
+			 image_file_strerror(r));
 	return r;
 }
 
@@ -108,7 +107,7 @@ int riscv_load(const struct guest_mem *mem, uint64_t ram_base,
 		r = image_file_read(kernel, 0, head, sizeof(head));
 		if (r < 0) {
 			snprintf(err, errlen, "cannot read the kernel: %s",
-				 strerror(-r));
+				 image_file_strerror(r));
 			return r;
 		}
 	}

@@ -67,8 +67,7 @@ size_t x86_build_e820(uint64_t mem_size, struct boot_e820_entry *out,
 static int read_failed(char *err, size_t errlen, int r, const char *what)
 {
 	return fail(err, errlen, r, "cannot read the %s: %s", what,
-		    r == -EIO ? "the file is shorter than it said" :
-		    strerror(-r));
+		    image_file_strerror(r));
 }
 
 static int load_bzimage(const struct guest_mem *mem,
