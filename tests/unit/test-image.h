@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "core/image.h"
 #include "core/util.h"
 
 /* An image_file holding a copy of data; close(out->fd) when done. */

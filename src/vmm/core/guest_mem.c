@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define HUGE_PAGE_SIZE (2ull << 20)
+#include "core/util.h"
 
 int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 {
@@ -19,9 +19,9 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	 * NORESERVE: guest memory is committed as the guest touches it, which
 	 * is what keeps a mostly idle VM small.
 	 */
-	if (size > UINT64_MAX - HUGE_PAGE_SIZE)
+	if (size > UINT64_MAX - GUEST_HUGE_PAGE_SIZE)
 		return -EINVAL;
-	raw = mmap(NULL, size + HUGE_PAGE_SIZE, PROT_READ | PROT_WRITE,
+	raw = mmap(NULL, size + GUEST_HUGE_PAGE_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (raw == MAP_FAILED)
 		return -errno;
@@ -29,12 +29,12 @@ int guest_mem_add(struct guest_mem *mem, uint64_t gpa, uint64_t size)
 	 * Start on a 2 MiB boundary: only then can KVM map the guest with huge
 	 * pages, which saves tens of thousands of faults per boot.
 	 */
-	start = ((uintptr_t)raw + HUGE_PAGE_SIZE - 1) & ~(uintptr_t)(HUGE_PAGE_SIZE - 1);
+	start = ALIGN_UP((uintptr_t)raw, (uintptr_t)GUEST_HUGE_PAGE_SIZE);
 	if (start > (uintptr_t)raw)
 		munmap(raw, start - (uintptr_t)raw);
-	if ((uintptr_t)raw + size + HUGE_PAGE_SIZE > start + size)
+	if ((uintptr_t)raw + size + GUEST_HUGE_PAGE_SIZE > start + size)
 		munmap((void *)(start + size),
-		       (uintptr_t)raw + size + HUGE_PAGE_SIZE - (start + size));
+		       (uintptr_t)raw + size + GUEST_HUGE_PAGE_SIZE - (start + size));
 	hva = (void *)start;
 	(void)madvise(hva, size, MADV_HUGEPAGE);
 	/* Guest memory has no place in a core dump of the VMM. */
@@ -54,6 +54,23 @@ void guest_mem_free(struct guest_mem *mem)
 	for (size_t i = 0; i < mem->nregions; i++)
 		munmap(mem->regions[i].hva, mem->regions[i].size);
 	memset(mem, 0, sizeof(*mem));
+}
+
+void guest_mem_small_pages(const struct guest_mem *mem, uint64_t gpa,
+			   uint64_t len)
+{
+	for (size_t i = 0; i < mem->nregions; i++) {
+		const struct guest_mem_region *r = &mem->regions[i];
+		uint64_t end = len > UINT64_MAX - gpa ? UINT64_MAX : gpa + len;
+		uint64_t lo = MAX(gpa, r->gpa);
+		uint64_t hi = MIN(end, r->gpa + r->size);
+
+		lo = ALIGN_DOWN(lo, GUEST_PAGE_SIZE);
+		hi = ALIGN_UP(hi, GUEST_PAGE_SIZE);
+		if (lo < hi)
+			(void)madvise(r->hva + (lo - r->gpa), hi - lo,
+				      MADV_NOHUGEPAGE);
+	}
 }
 
 void *guest_mem_ptr(const struct guest_mem *mem, uint64_t gpa, uint64_t len)

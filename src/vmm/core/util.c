@@ -108,51 +108,6 @@ int vmm_thread_create(pthread_t *thread, void *(*fn)(void *), void *arg)
 	return r;
 }
 
-int image_file_init(int fd, uint64_t max_size, struct image_file *out)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return -EINVAL;
-	if (st.st_size <= 0)
-		return -ENODATA;
-	if ((uint64_t)st.st_size > max_size)
-		return -EFBIG;
-	out->fd = fd;
-	out->size = (uint64_t)st.st_size;
-	return 0;
-}
-
-int image_file_read(const struct image_file *img, uint64_t off, void *dst,
-		    size_t len)
-{
-	uint8_t *p = dst;
-
-	if (off > img->size || len > img->size - off)
-		return -EIO;
-	while (len) {
-		ssize_t n = pread(img->fd, p, len, (off_t)off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		off += (uint64_t)n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-const char *image_file_strerror(int r)
-{
-	return r == -EIO ? "the file is shorter than it said" : strerror(-r);
-}
-
 int parse_uint(const char *s, uint64_t max, uint64_t *out)
 {
 	char *end;

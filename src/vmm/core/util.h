@@ -34,27 +34,6 @@ void vmm_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void vmm_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * A boot image (kernel, initrd) on an open descriptor.  Loaders read only
- * the parts they need, straight to where they go in guest RAM: a boot
- * copies the file once and never holds all of it in the VMM's own memory.
- */
-struct image_file {
-	int fd;
-	uint64_t size;
-};
-
-/* Checks fd (a regular file, not empty, at most max_size bytes) and
- * records its size; returns 0 or -errno (-EINVAL: not a regular file,
- * -ENODATA: empty, -EFBIG: too large). */
-int image_file_init(int fd, uint64_t max_size, struct image_file *out);
-/* Reads exactly len bytes at off; -EIO when the file ends earlier (it
- * shrank since image_file_init), else 0 or -errno. */
-int image_file_read(const struct image_file *img, uint64_t off, void *dst,
-		    size_t len);
-/* What an image_file_read() error means, for messages. */
-const char *image_file_strerror(int r);
-
-/*
  * pthread_create() with the VMM's stack size: 1 MiB, not glibc's 8 MiB.
  * Where the host's transparent huge pages are "always", an 8 MiB stack can
  * be backed by a 2 MiB huge page for the few KiB a thread uses (seen: it

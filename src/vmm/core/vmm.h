@@ -17,6 +17,7 @@
 #include "core/console.h"
 #include "core/event_loop.h"
 #include "core/guest_mem.h"
+#include "core/image.h"
 #include "core/util.h"
 
 /* Process exit statuses: part of the interface managers rely on. */

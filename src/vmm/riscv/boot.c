@@ -76,14 +76,14 @@ static int read_into(const struct guest_mem *mem, uint64_t gpa,
 		     const struct image_file *img, const char *what, char *err,
 		     size_t errlen)
 {
-	void *dst = guest_mem_ptr(mem, gpa, img->size);
 	int r;
 
-	if (!dst) {
+	if (!guest_mem_ptr(mem, gpa, img->size)) {
 		snprintf(err, errlen, "guest RAM does not cover the %s", what);
 		return -EINVAL;
 	}
-	r = image_file_read(img, 0, dst, img->size);
+	r = image_load(mem, img, &(struct image_piece){
+		.gpa = gpa, .filesz = img->size, .memsz = img->size }, 1);
 	if (r < 0)
 		snprintf(err, errlen, "cannot read the %s: %s", what,
 			 image_file_strerror(r));

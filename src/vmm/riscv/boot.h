@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "core/guest_mem.h"
+#include "core/image.h"
 
 struct image_file;
 

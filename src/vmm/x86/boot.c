@@ -63,6 +63,8 @@ size_t x86_build_e820(uint64_t mem_size, struct boot_e820_entry *out,
 
 /* Enough for the setup header (it ends before 0x280) and an ELF header. */
 #define HEADER_READ_SIZE 1024
+/* A vmlinux has four or five; a bound keeps a hostile file cheap. */
+#define MAX_LOAD_SEGMENTS 16
 
 static int read_failed(char *err, size_t errlen, int r, const char *what)
 {
@@ -77,7 +79,6 @@ static int load_bzimage(const struct guest_mem *mem,
 {
 	size_t setup_sects, setup_size, hdr_len;
 	uint64_t image_size;
-	void *dst;
 	int r;
 
 	memset(k, 0, sizeof(*k));
@@ -98,8 +99,7 @@ static int load_bzimage(const struct guest_mem *mem,
 		return fail(err, errlen, -EINVAL, "bzImage has no kernel after "
 			    "its %zu setup bytes", setup_size);
 	image_size = img->size - setup_size;
-	dst = guest_mem_ptr(mem, X86_KERNEL_LOAD_ADDR, image_size);
-	if (!dst)
+	if (!guest_mem_ptr(mem, X86_KERNEL_LOAD_ADDR, image_size))
 		return fail(err, errlen, -ENOMEM, "kernel (%llu bytes) does not "
 			    "fit in guest RAM",
 			    (unsigned long long)image_size);
@@ -108,7 +108,9 @@ static int load_bzimage(const struct guest_mem *mem,
 		return fail(err, errlen, -ENOMEM, "guest RAM too small: the "
 			    "kernel needs %u MiB above 16 MiB to decompress",
 			    (unsigned)(k->hdr.init_size >> 20) + 1);
-	r = image_file_read(img, setup_size, dst, image_size);
+	r = image_load(mem, img, &(struct image_piece){
+		.gpa = X86_KERNEL_LOAD_ADDR, .offset = setup_size,
+		.filesz = image_size, .memsz = image_size }, 1);
 	if (r < 0)
 		return read_failed(err, errlen, r, "kernel");
 	k->format = X86_KERNEL_BZIMAGE;
@@ -122,28 +124,26 @@ static int load_bzimage(const struct guest_mem *mem,
 	return 0;
 }
 
-/* Copies one PT_LOAD segment into guest RAM and zeroes the rest of it. */
-static int load_segment(const struct guest_mem *mem,
-			const struct image_file *img, const Elf64_Phdr *ph,
-			unsigned index, char *err, size_t errlen)
+/* Checks one PT_LOAD segment and adds it to what load_elf() loads. */
+static int add_segment(const struct guest_mem *mem,
+		       const struct image_file *img, const Elf64_Phdr *ph,
+		       unsigned index, struct image_piece *piece, char *err,
+		       size_t errlen)
 {
-	uint8_t *dst;
-	int r;
-
 	if (ph->p_filesz > ph->p_memsz || ph->p_offset > img->size ||
 	    ph->p_filesz > img->size - ph->p_offset)
 		return fail(err, errlen, -ENOEXEC,
 			    "ELF segment %u lies outside the file", index);
-	dst = guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz);
-	if (!dst || ph->p_paddr < X86_HIGH_MEM_START)
+	if (!guest_mem_ptr(mem, ph->p_paddr, ph->p_memsz) ||
+	    ph->p_paddr < X86_HIGH_MEM_START)
 		return fail(err, errlen, -ENOMEM, "ELF segment %u "
 			    "(%#llx+%#llx) is not in guest RAM", index,
 			    (unsigned long long)ph->p_paddr,
 			    (unsigned long long)ph->p_memsz);
-	r = image_file_read(img, ph->p_offset, dst, ph->p_filesz);
-	if (r < 0)
-		return read_failed(err, errlen, r, "kernel");
-	memset(dst + ph->p_filesz, 0, ph->p_memsz - ph->p_filesz);
+	*piece = (struct image_piece){
+		.gpa = ph->p_paddr, .offset = ph->p_offset,
+		.filesz = ph->p_filesz, .memsz = ph->p_memsz,
+	};
 	return 0;
 }
 
@@ -151,9 +151,12 @@ static int load_elf(const struct guest_mem *mem, const struct image_file *img,
 		    const uint8_t *head, size_t head_len, struct x86_kernel *k,
 		    char *err, size_t errlen)
 {
+	struct image_piece pieces[MAX_LOAD_SEGMENTS];
+	size_t npieces = 0;
 	Elf64_Ehdr eh;
 	uint64_t entry;
 	bool entry_mapped = false;
+	int r;
 
 	memset(k, 0, sizeof(*k));
 	if (head_len < sizeof(eh))
@@ -169,14 +172,18 @@ static int load_elf(const struct guest_mem *mem, const struct image_file *img,
 	entry = eh.e_entry;
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
-		int r = image_file_read(img, eh.e_phoff + i * sizeof(ph), &ph,
-					sizeof(ph));
 
+		r = image_file_read(img, eh.e_phoff + i * sizeof(ph), &ph,
+				    sizeof(ph));
 		if (r < 0)
 			return read_failed(err, errlen, r, "kernel");
 		if (ph.p_type != PT_LOAD || !ph.p_memsz)
 			continue;
-		r = load_segment(mem, img, &ph, i, err, errlen);
+		if (npieces == MAX_LOAD_SEGMENTS)
+			return fail(err, errlen, -ENOEXEC, "more than %d ELF "
+				    "segments to load", MAX_LOAD_SEGMENTS);
+		r = add_segment(mem, img, &ph, i, &pieces[npieces++], err,
+				errlen);
 		if (r < 0)
 			return r;
 		k->image_end = MAX(k->image_end, ph.p_paddr + ph.p_memsz);
@@ -192,6 +199,9 @@ static int load_elf(const struct guest_mem *mem, const struct image_file *img,
 		return fail(err, errlen, -ENOEXEC,
 			    "ELF entry point %#llx is in no loaded segment",
 			    (unsigned long long)eh.e_entry);
+	r = image_load(mem, img, pieces, npieces);
+	if (r < 0)
+		return read_failed(err, errlen, r, "kernel");
 	k->format = X86_KERNEL_ELF;
 	k->entry = entry;
 	k->cmdline_max = DEFAULT_CMDLINE_MAX;
@@ -232,20 +242,17 @@ int x86_load_initrd(const struct guest_mem *mem, const struct x86_kernel *k,
 	uint64_t top = MIN(low_ram_end, k->initrd_addr_max + 1);
 	uint64_t size = img->size;
 	uint64_t addr;
-	void *dst;
 	int r;
 
-	if (!size)
-		return fail(err, errlen, -EINVAL, "the initrd is empty");
 	if (size > top || ALIGN_DOWN(top - size, 4096) < k->image_end)
 		return fail(err, errlen, -ENOMEM, "the initrd (%llu MiB) does "
 			    "not fit in guest RAM above the kernel",
 			    (unsigned long long)(size >> 20));
 	addr = ALIGN_DOWN(top - size, 4096);
-	dst = guest_mem_ptr(mem, addr, size);
-	if (!dst)
+	if (!guest_mem_ptr(mem, addr, size))
 		return fail(err, errlen, -EFAULT, "initrd outside guest RAM");
-	r = image_file_read(img, 0, dst, size);
+	r = image_load(mem, img, &(struct image_piece){
+		.gpa = addr, .filesz = size, .memsz = size }, 1);
 	if (r < 0)
 		return read_failed(err, errlen, r, "initrd");
 	*gpa = addr;

@@ -13,6 +13,7 @@
 
 #include "accel/accel.h"
 #include "core/guest_mem.h"
+#include "core/image.h"
 
 struct image_file;
 

@@ -219,6 +219,9 @@ int arch_vm_init(struct vm *vm)
 			  strerror(-r));
 		return r;
 	}
+	/* Boot tables, the guest's real-mode area and what it allocates last
+	 * share the first 2 MiB, a few hundred KiB of it in all. */
+	guest_mem_small_pages(&vm->mem, 0, GUEST_HUGE_PAGE_SIZE);
 	r = setup_devices(vm);
 	if (r < 0) {
 		vmm_error("cannot set up devices: %s", strerror(-r));
