@@ -243,7 +243,9 @@ def metadata(root, args, bins, guest):
         if shutil.which("qemu-system-x86_64") else "?",
         "guest": f"the fixture in {os.path.dirname(guest.get('initramfs', '?'))}: "
                  f"{getattr(args, 'kernel', '?')} + initramfs.cpio.gz (vmm-io: vmlinuz)"
-                 + (f"; minimal kernel {guest['mini']}" if guest.get("mini") else ""),
+                 + (f"; minimal kernel {guest['mini']} with "
+                    f"{os.path.basename(guest['initramfs_nomodules'])}"
+                    if guest.get("mini") else ""),
     }
 
 
