@@ -9,7 +9,7 @@ with real KVM. For each round it boots the guest fixture once with each VMM
   * the time from process start to the DUVISOR-GUEST-READY console line and
     to process exit (the guest powers off: dvaction=poweroff);
   * memory at the ready line, from /proc/PID/smaps: total Rss, the Rss of
-    the guest RAM mapping(s) (anonymous mappings exactly the size of guest
+    the guest RAM mapping(s) (adjacent anonymous mappings adding up to guest
     RAM) and the difference, the VMM's own overhead;
   * returns from KVM_RUN to user space, counted in the kernel with the
     kvm:kvm_userspace_exit tracepoint (limited to the VMM's threads with
@@ -288,15 +288,37 @@ def read_smaps(pid):
     return vmas or None
 
 
+def is_anon_rw(v):
+    return v["perms"].startswith("rw") and (v["path"] == "" or v["path"].startswith("[anon"))
+
+
+def guest_ram_runs(vmas, ram_bytes):
+    """Guest RAM: each run of adjacent anonymous read-write mappings that
+    add up to exactly the guest's RAM, as a list of its mappings (QEMU maps
+    a 256 MiB guest's RAM as one; duvisor-vmm's is one mmap that its huge
+    page advice splits into a few)."""
+    runs, i = [], 0
+    while i < len(vmas):
+        size, j = 0, i
+        while j < len(vmas) and is_anon_rw(vmas[j]) and size < ram_bytes and (
+                j == i or vmas[j]["start"] == vmas[j - 1]["end"]):
+            size += vmas[j]["end"] - vmas[j]["start"]
+            j += 1
+        if size == ram_bytes:
+            runs.append(vmas[i:j])
+            i = j
+        else:
+            i += 1
+    return runs
+
+
 def memory_figures(vmas, ram_bytes):
-    """Total Rss, guest RAM Rss and overheads (KiB) from smaps. The guest RAM
-    is every anonymous read-write mapping exactly as large as guest RAM
-    (both VMMs allocate a 256 MiB guest's RAM as one such mapping)."""
+    """Total Rss, guest RAM Rss and overheads (KiB) from smaps."""
     total = sum(v.get("Rss", 0) for v in vmas)
     anon = sum(v.get("Anonymous", 0) for v in vmas)
     swap = sum(v.get("Swap", 0) for v in vmas)
-    ram = [v for v in vmas if v["end"] - v["start"] == ram_bytes and
-           v["perms"].startswith("rw") and (v["path"] == "" or v["path"].startswith("[anon"))]
+    runs = guest_ram_runs(vmas, ram_bytes)
+    ram = [v for run in runs for v in run]
     ram_rss = sum(v.get("Rss", 0) for v in ram)
     ram_anon = sum(v.get("Anonymous", 0) for v in ram)
     ram_thp = sum(v.get("AnonHugePages", 0) for v in ram)
@@ -308,8 +330,8 @@ def memory_figures(vmas, ram_bytes):
         "file_overhead_kib": total - ram_rss - (anon - ram_anon),
         "swap_kib": swap,
         "guest_ram_thp_kib": ram_thp,
-        "guest_ram_2m_aligned": int(all(v["start"] % (2 << 20) == 0 for v in ram)) if ram else None,
-        "ram_mappings": len(ram),
+        "guest_ram_2m_aligned": int(ram[0]["start"] % (2 << 20) == 0) if ram else None,
+        "ram_mappings": len(runs),
         "vmas": len(vmas),
     }
 
@@ -324,10 +346,10 @@ def top_mappings(vmas, ram_bytes, n=6):
     """The largest contributors to the overhead: Rss by mapping name (file
     or [heap]/[stack]/[anon]), guest RAM left out."""
     by = collections.Counter()
+    ram = {v["start"] for run in guest_ram_runs(vmas, ram_bytes) for v in run}
     for v in vmas:
-        if v["end"] - v["start"] == ram_bytes and v["path"] == "":
-            continue
-        by[vma_name(v)] += v.get("Rss", 0)
+        if v["start"] not in ram:
+            by[vma_name(v)] += v.get("Rss", 0)
     return by.most_common(n)
 
 

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,11 +57,6 @@ const char *image_file_strerror(int r)
 	return r == -EIO ? "the file is shorter than it said" : strerror(-r);
 }
 
-static bool all_zero(const uint8_t *p, size_t len)
-{
-	return !p[0] && !memcmp(p, p + 1, len - 1);
-}
-
 static int check_piece(const struct guest_mem *mem,
 		       const struct image_file *img,
 		       const struct image_piece *p)
@@ -74,120 +68,78 @@ static int check_piece(const struct guest_mem *mem,
 	return guest_mem_ptr(mem, p->gpa, p->memsz) ? 0 : -EFAULT;
 }
 
-/*
- * One 2 MiB block of guest RAM: the pieces' bytes that fall in it are
- * assembled in @buf exactly as the guest will see them, so that the choice
- * of page size and of the pages to write sees the whole block at once.
- */
-struct block {
-	uint64_t gpa;
-	uint64_t lo, hi;          /* what the pieces cover in it */
-	bool bss[BLOCK_PAGES];    /* a page the guest starts using zeroed */
-	uint8_t *buf;
-};
-
-static int assemble(struct block *b, const struct image_file *img,
-		    const struct image_piece *pieces, size_t npieces)
+/* Pages of the block at @block that the pieces occupy (bss included). */
+static size_t block_use(uint64_t block, const struct image_piece *pieces,
+			size_t npieces)
 {
-	uint64_t end = b->gpa + BLOCK_SIZE;
-	bool covered = false;
+	bool used[BLOCK_PAGES] = { false };
+	size_t n = 0;
 
 	for (size_t i = 0; i < npieces; i++) {
 		const struct image_piece *p = &pieces[i];
-		uint64_t lo = MAX(p->gpa, b->gpa);
-		uint64_t hi = MIN(p->gpa + p->memsz, end);
-		uint64_t data_hi = MIN(p->gpa + p->filesz, hi);
+		uint64_t lo = MAX(p->gpa, block);
+		uint64_t hi = MIN(p->gpa + p->memsz, block + BLOCK_SIZE);
 
-		if (lo >= hi)
-			continue;
-		if (!covered)
-			memset(b->buf, 0, BLOCK_SIZE);
-		b->lo = covered ? MIN(b->lo, lo) : lo;
-		b->hi = covered ? MAX(b->hi, hi) : hi;
-		covered = true;
-		if (lo < data_hi) {
-			int r = image_file_read(img, p->offset + (lo - p->gpa),
-						b->buf + (lo - b->gpa),
-						data_hi - lo);
-			if (r < 0)
-				return r;
-		}
-		/* A later piece's bss over an earlier one's data zeroes it. */
-		for (uint64_t a = MAX(lo, data_hi); a < hi;) {
-			uint64_t next = MIN(ALIGN_DOWN(a, GUEST_PAGE_SIZE) +
-					    GUEST_PAGE_SIZE, hi);
+		for (uint64_t a = ALIGN_DOWN(lo, GUEST_PAGE_SIZE); a < hi;
+		     a += GUEST_PAGE_SIZE) {
+			size_t page = (a - block) / GUEST_PAGE_SIZE;
 
-			memset(b->buf + (a - b->gpa), 0, next - a);
-			b->bss[(a - b->gpa) / GUEST_PAGE_SIZE] = true;
-			a = next;
+			n += !used[page];
+			used[page] = true;
 		}
 	}
-	return covered;
+	return n;
 }
 
-static int store(const struct guest_mem *mem, struct block *b)
+/* Where a piece's bss lies over an earlier piece's data, a plain copy of
+ * one after the other would zero that data; so must this. */
+static void zero_bss_over(const struct guest_mem *mem,
+			  const struct image_piece *pieces, size_t i)
 {
-	bool data[BLOCK_PAGES];
-	size_t used = 0;
+	const struct image_piece *p = &pieces[i];
 
-	for (size_t i = 0; i < BLOCK_PAGES; i++) {
-		data[i] = !all_zero(b->buf + i * GUEST_PAGE_SIZE,
-				    GUEST_PAGE_SIZE);
-		used += data[i] || b->bss[i];
-	}
-	if (used * 2 < BLOCK_PAGES)
-		guest_mem_small_pages(mem, b->gpa, BLOCK_SIZE);
-	for (size_t i = 0; i < BLOCK_PAGES; i++) {
-		uint64_t lo = MAX(b->gpa + i * GUEST_PAGE_SIZE, b->lo);
-		uint64_t hi = MIN(b->gpa + (i + 1) * GUEST_PAGE_SIZE, b->hi);
-		uint8_t *dst;
+	for (size_t j = 0; j < i; j++) {
+		const struct image_piece *q = &pieces[j];
+		uint64_t lo = MAX(p->gpa + p->filesz, q->gpa);
+		uint64_t hi = MIN(p->gpa + p->memsz, q->gpa + q->filesz);
 
-		if (!data[i] || lo >= hi)
-			continue;
-		/* Between two pieces in guest RAM lies guest RAM, unless a
-		 * region ends in the block. */
-		dst = guest_mem_ptr(mem, lo, hi - lo);
-		if (!dst)
-			return -EFAULT;
-		memcpy(dst, b->buf + (lo - b->gpa), hi - lo);
+		if (lo < hi)
+			memset(guest_mem_ptr(mem, lo, hi - lo), 0, hi - lo);
 	}
-	return 0;
 }
 
 int image_load(const struct guest_mem *mem, const struct image_file *img,
 	       const struct image_piece *pieces, size_t npieces)
 {
-	uint64_t first = UINT64_MAX, last = 0;
-	struct block b = { 0 };
-	int r = 0;
+	for (size_t i = 0; i < npieces; i++) {
+		int r = pieces[i].memsz ? check_piece(mem, img, &pieces[i]) : 0;
 
+		if (r < 0)
+			return r;
+	}
 	for (size_t i = 0; i < npieces; i++) {
 		const struct image_piece *p = &pieces[i];
 
 		if (!p->memsz)
 			continue;
-		r = check_piece(mem, img, p);
+		/* Before the first write to a block decides its page size. */
+		for (uint64_t block = ALIGN_DOWN(p->gpa, BLOCK_SIZE);
+		     block < p->gpa + p->memsz; block += BLOCK_SIZE)
+			if (block_use(block, pieces, npieces) * 2 < BLOCK_PAGES)
+				guest_mem_small_pages(mem, block, BLOCK_SIZE);
+	}
+	for (size_t i = 0; i < npieces; i++) {
+		const struct image_piece *p = &pieces[i];
+		int r;
+
+		if (!p->memsz)
+			continue;
+		r = image_file_read(img, p->offset,
+				    guest_mem_ptr(mem, p->gpa, p->filesz),
+				    p->filesz);
 		if (r < 0)
 			return r;
-		first = MIN(first, ALIGN_DOWN(p->gpa, BLOCK_SIZE));
-		last = MAX(last, p->gpa + p->memsz);
+		zero_bss_over(mem, pieces, i);
 	}
-	if (first == UINT64_MAX)
-		return 0;
-	/* Not malloc(): glibc may serve it from the heap and keep that. */
-	b.buf = mmap(NULL, BLOCK_SIZE, PROT_READ | PROT_WRITE,
-		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (b.buf == MAP_FAILED)
-		return -ENOMEM;
-	for (b.gpa = first; b.gpa < last; b.gpa += BLOCK_SIZE) {
-		memset(b.bss, 0, sizeof(b.bss));
-		r = assemble(&b, img, pieces, npieces);
-		if (r < 0)
-			break;
-		r = r ? store(mem, &b) : 0;
-		if (r < 0)
-			break;
-	}
-	munmap(b.buf, BLOCK_SIZE);
-	return r;
+	return 0;
 }

@@ -4,9 +4,8 @@
  *
  * Loaders read only the parts they need, straight to where they go: a boot
  * copies the file once and never holds all of it in the VMM's own memory.
- * What a boot leaves resident is most of a small VM's memory, so loading
- * writes only the pages that hold data and keeps mostly empty 2 MiB blocks
- * (a kernel's section alignment padding) out of huge pages.
+ * What a boot leaves resident is most of a small VM's memory, so 2 MiB
+ * blocks that an image only starts or ends in get small pages.
  */
 #ifndef DUVISOR_IMAGE_H
 #define DUVISOR_IMAGE_H
@@ -42,14 +41,16 @@ struct image_piece {
 };
 
 /*
- * Loads the pieces into guest RAM that nothing has written since it was
- * mapped (it reads as zeroes), so all-zero pages are not written at all.
- * Where pieces overlap, the later one's non-zero bytes win.  A 2 MiB block
- * less than half filled (file pages with data, plus bss) is marked for
- * small pages first: the guest never touches alignment padding, and what
- * it frees of such a block costs the host nothing until it is used again.
- * Returns 0, -EFAULT (a piece outside guest RAM), -ENOMEM, or a read error
- * (see image_file_read()).
+ * Loads the pieces into guest RAM that reads as zeroes (nothing has written
+ * to it since it was mapped), so bss is left alone; where pieces overlap,
+ * the result is that of copying them one after the other.  A 2 MiB block
+ * that the pieces occupy less than half of (bss included) is kept out of
+ * huge pages before anything is written to it: the rest of it is the
+ * guest's free memory, and each page of that the guest uses then costs the
+ * host 4 KiB, not a share of a huge page it fills at once.  Returns 0,
+ * -EINVAL (filesz > memsz), -EFAULT (a piece outside guest RAM), or a read
+ * error (see image_file_read()); nothing is written unless all pieces are
+ * valid.
  */
 int image_load(const struct guest_mem *mem, const struct image_file *img,
 	       const struct image_piece *pieces, size_t npieces);
